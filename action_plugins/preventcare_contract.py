@@ -1,0 +1,209 @@
+"""Validate the PreventCare client contract on the controller, before any host is touched."""
+
+from __future__ import annotations
+
+import os
+
+import ansible.module_utils as _amu
+
+_MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
+_MU in _amu.__path__ or _amu.__path__.append(_MU)
+
+from collections.abc import Mapping  # noqa: E402
+
+from ansible.errors import AnsibleError, AnsibleUndefinedVariable  # noqa: E402
+from ansible.module_utils.preventcare_contract import (  # noqa: E402
+    VAULT_HINT,
+    Problem,
+    format_problems,
+    normalise_contract,
+    render_path,
+    scrub,
+    secret_values,
+    validate_contract,
+)
+from ansible.plugins.action import ActionBase  # noqa: E402
+
+try:  # ansible-core >= 2.19: inline vault values reach plugins still encrypted
+    from ansible.parsing.vault import EncryptedString
+except ImportError:  # pragma: no cover - older ansible-core
+    EncryptedString = ()
+
+DOCUMENTATION = r"""
+---
+action: preventcare_contract
+short_description: Validate the PreventCare client contract
+description:
+  - Checks the C(preventcare) variable against C(schemas/contract.schema.json) and the
+    cross-field rules (PRE-09 services, inventory hosts, formats).
+  - Runs on the controller only and never connects to a host.
+  - Lists every problem at once; the SMTP password never appears in the result.
+options:
+  contract:
+    description: The contract to check. Defaults to the C(preventcare) variable.
+    type: dict
+  inventory_hosts:
+    description: Host names that C(monitor_host) and C(backup[].host) must belong to.
+      Defaults to C(groups['all']).
+    type: list
+    elements: str
+"""
+
+EXAMPLES = r"""
+- name: Validate the client contract before touching any host
+  preventcare_contract:
+  run_once: true
+"""
+
+RETURN = r"""
+contract:
+  description: The contract with defaults applied and the SMTP password masked.
+  returned: success
+  type: dict
+problems:
+  description: Every problem found, each with path, message and hint.
+  returned: failure
+  type: list
+  elements: dict
+"""
+
+_MAX_DEPTH = 32
+
+
+class ActionModule(ActionBase):
+    """Controller-side contract validation."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(("contract", "inventory_hosts"))
+    _unresolved_parts: list[tuple]
+
+    @classmethod
+    def finalize_task_arg(cls, name, value, templar, context):
+        # Resolve the contract lazily so that an undefined (vault) variable inside it
+        # becomes a problem with its path, instead of failing the whole task early.
+        if name == "contract":
+            return templar.resolve_to_container(value)
+        return super().finalize_task_arg(name, value, templar, context)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        result["changed"] = False
+        inventory_dir = task_vars.get("inventory_dir") or "inventories/<client>"
+        contract_file = os.path.join(str(inventory_dir), "group_vars", "all", "preventcare.yml")
+
+        if "contract" in self._task.args and self._task.args["contract"] is not None:
+            raw, source = self._task.args["contract"], "the task argument 'contract'"
+        elif "preventcare" in task_vars:
+            raw, source = task_vars["preventcare"], contract_file
+        else:
+            result["failed"] = True
+            result["msg"] = (
+                "The client contract is missing: the variable 'preventcare' is not defined. "
+                f"Define it in {contract_file} (copy "
+                "inventories/example/group_vars/all/preventcare.yml and adapt it)."
+            )
+            return result
+
+        try:
+            contract, hosts, problems = self._check(raw, task_vars)
+        except AnsibleError:
+            raise
+        except Exception as exc:  # report, never a traceback; no value is echoed (secrets)
+            result["failed"] = True
+            result["msg"] = (
+                f"Internal error while checking the contract ({type(exc).__name__}); "
+                "run bin/preventcare-contract on the inventory for details and report it."
+            )
+            return result
+        if problems:
+            result["failed"] = True
+            result["msg"] = format_problems(problems, source)
+            result["problems"] = [p.to_dict() for p in problems]
+            return result
+        result["contract"] = normalise_contract(contract)
+        name = result["contract"].get("client", {}).get("name", "?")
+        count = len(hosts) if hosts is not None else 0
+        result["msg"] = f"contract OK: {name} ({count} host{'s' if count != 1 else ''})"
+        return result
+
+    def _check(self, raw, task_vars):
+        """(resolved contract, inventory hosts, every problem with secrets masked)."""
+        unresolved: list[Problem] = []
+        self._unresolved_parts = []
+        contract = self._resolve(raw, (), unresolved, 0)
+        hosts = self._inventory_hosts(task_vars, unresolved)
+        skip = self._unresolved_parts
+        problems = unresolved + validate_contract(contract, hosts, skip_paths=skip)
+        return contract, hosts, scrub(problems, secret_values(contract))
+
+    def _inventory_hosts(self, task_vars, problems):
+        if "inventory_hosts" in self._task.args:
+            hosts = self._task.args["inventory_hosts"]
+        else:
+            hosts = (task_vars.get("groups") or {}).get("all")
+        if hosts is None:
+            return None
+        if isinstance(hosts, str) or not isinstance(hosts, list | tuple):
+            problems.append(Problem("inventory_hosts", "expected a list of host names"))
+            return None
+        return [str(h) for h in hosts]
+
+    def _resolve(self, value, parts, problems, depth):
+        """Template the contract leaf by leaf, turning each failure into a problem."""
+        if depth > _MAX_DEPTH:
+            return value
+        if isinstance(value, Mapping):
+            resolved = {}
+            for key in list(value.keys()):
+                try:
+                    item = value[key]
+                except AnsibleError as exc:  # a lazy container templates on access
+                    problems.append(self._problem((*parts, key), exc, None))
+                    self._unresolved_parts.append((*parts, key))
+                    continue
+                resolved[key] = self._resolve(item, (*parts, key), problems, depth + 1)
+            return resolved
+        if isinstance(value, list | tuple):
+            return [
+                self._resolve(item, (*parts, index), problems, depth + 1)
+                for index, item in enumerate(value)
+            ]
+        return self._resolve_leaf(value, parts, problems, depth)
+
+    def _resolve_leaf(self, value, parts, problems, depth):
+        if not isinstance(value, str) and not (
+            EncryptedString and isinstance(value, EncryptedString)
+        ):
+            return value
+        try:
+            templated = self._templar.template(value)
+        except AnsibleError as exc:
+            problems.append(self._problem(parts, exc, value))
+            self._unresolved_parts.append(parts)
+            return None
+        if templated is not value and isinstance(templated, Mapping | list | tuple):
+            return self._resolve(templated, parts, problems, depth + 1)
+        return templated
+
+    @staticmethod
+    def _problem(parts, exc, value):
+        path = render_path(parts)
+        secret = "password" in parts
+        text = str(getattr(exc, "message", "") or exc).strip().splitlines()
+        detail = text[0][:200] if text else type(exc).__name__
+        encrypted = (EncryptedString and isinstance(value, EncryptedString)) or (
+            "decrypt" in detail.lower()
+        )
+        if encrypted:
+            message, hint = "is vault-encrypted and cannot be decrypted", VAULT_HINT
+        elif isinstance(exc, AnsibleUndefinedVariable) and secret:
+            message, hint = f"refers to an undefined variable ({detail})", VAULT_HINT
+        elif isinstance(exc, AnsibleUndefinedVariable):
+            message = f"refers to an undefined variable ({detail})"
+            hint = "define that variable or write the value itself"
+        else:
+            message = f"cannot be resolved ({detail})"
+            hint = "check the template in this value"
+        return Problem(path, message, hint)
