@@ -32,6 +32,7 @@ if [ "$(cat .venv/.lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
   if [ ! -x .venv/bin/uv ]; then
     # Bootstrap uv at the lock's version, then let it install the lock with hashes.
     uv_pin=$(grep -E '^uv==' requirements.lock | cut -d' ' -f1)
+    .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip >/dev/null
     .venv/bin/python -m pip install -q --disable-pip-version-check "$uv_pin"
   fi
   .venv/bin/uv pip sync -q --python .venv/bin/python --require-hashes requirements.lock

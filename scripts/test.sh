@@ -25,8 +25,8 @@ ansible-lint --offline -q
 step "pytest"
 pytest
 
-for scenario in molecule/*/; do
-  name=$(basename "$scenario")
+for scenario in molecule/*/molecule.yml; do
+  name=$(basename "$(dirname "$scenario")")
   step "molecule test -s $name"
   molecule test -s "$name"
 done
