@@ -1,0 +1,63 @@
+"""Stop early, with the contract's own message, when preventcare.yml is not readable YAML.
+
+Ansible reads group_vars before any task runs, and its parser error does not name the
+file. This plugin runs before host_group_vars (see vars_plugins_enabled in ansible.cfg),
+reads the inventory's contract the way bin/preventcare-contract does, and fails with
+the file, line and column. It adds no variables; every other check stays with the
+preventcare_contract action, which lists all problems at once.
+"""
+
+from __future__ import annotations
+
+import os
+
+import ansible.module_utils as _amu
+
+_MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
+_MU in _amu.__path__ or _amu.__path__.append(_MU)
+
+from ansible.errors import AnsibleError  # noqa: E402
+from ansible.module_utils.preventcare_contract import (  # noqa: E402
+    format_problems,
+    read_yaml_file,
+)
+from ansible.plugins.vars import BaseVarsPlugin  # noqa: E402
+
+DOCUMENTATION = """
+name: preventcare_contract_guard
+short_description: Fail early with a clear message when the contract file is not valid YAML
+description:
+  - Reads C(group_vars/all/preventcare.yml) of each inventory folder before Ansible does and
+    stops the run with the file, line, column and a hint when it cannot be parsed.
+  - Returns no variables.
+options:
+  stage:
+    ini:
+      - key: stage
+        section: vars_preventcare_contract_guard
+    env:
+      - name: ANSIBLE_VARS_PLUGIN_STAGE
+extends_documentation_fragment:
+  - vars_plugin_staging
+"""
+
+CONTRACT = os.path.join("group_vars", "all", "preventcare.yml")
+_checked: dict[tuple[str, float], str] = {}
+
+
+class VarsModule(BaseVarsPlugin):
+    REQUIRES_ENABLED = True
+
+    def get_vars(self, loader, path, entities, cache=True):
+        super().get_vars(loader, path, entities)
+        contract = os.path.join(os.path.realpath(path), CONTRACT)
+        try:
+            key = (contract, os.stat(contract).st_mtime)
+        except OSError:
+            return {}  # no contract in this folder: nothing to guard
+        if key not in _checked:
+            document, problems = read_yaml_file(contract)
+            _checked[key] = format_problems(problems, contract) if document is None else ""
+        if _checked[key]:
+            raise AnsibleError(_checked[key])
+        return {}
