@@ -441,7 +441,12 @@ def test_merge_filter_rejects_a_table_of_the_wrong_type():
 def test_rules_filter_returns_a_rule_file():
     merged = FILTERS["preventcare_thresholds_merge"](None)
     document = FILTERS["preventcare_rules"](merged, "site", "fr")
-    assert [g["name"] for g in document["groups"]] == ["preventcare-site-1m"]
+    intervals = {item["interval"] for item in merged["items"].values()}
+    names = [g["name"] for g in document["groups"]]
+    assert names
+    assert all(n.startswith("preventcare-site-") for n in names)
+    assert {n.removeprefix("preventcare-site-") for n in names} <= intervals
+    assert all(g["rules"] for g in document["groups"])
 
 
 @pytest.mark.parametrize(
