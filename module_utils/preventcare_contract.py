@@ -606,6 +606,7 @@ def _check_semantics(data: dict, hosts, out: _Collector):
             "write the relay's DNS name or IP address, like relay.example.com",
         )
     _check_email(("smtp_relay", "sender"), relay.get("sender"), out)
+    _check_relay_security(relay, out)
     _check_email(("surveillance_mailbox",), data.get("surveillance_mailbox"), out)
     _check_services(data, out)
     _check_host(
@@ -623,6 +624,22 @@ def _check_semantics(data: dict, hosts, out: _Collector):
     phone = _dict(_dict(data.get("attestations")).get("server_room_phone"))
     _check_date(("attestations", "server_room_phone", "date"), phone.get("date"), out)
     _check_date(("homologation", "date"), _dict(data.get("homologation")).get("date"), out)
+
+
+def _check_relay_security(relay: dict, out: _Collector):
+    tls, port = relay.get("tls"), relay.get("port")
+    if tls == "none" and isinstance(relay.get("auth"), dict):
+        out.add(
+            ("smtp_relay", "auth"),
+            "SMTP credentials with tls: none would cross the network in clear",
+            "set tls: starttls (or tls), or remove auth if the relay trusts the servers' addresses",
+        )
+    if tls == "tls" and port in (25, 587):
+        out.add(
+            ("smtp_relay", "tls"),
+            f"implicit TLS on port {port}, which speaks plain SMTP first",
+            "use tls: starttls on ports 25/587, or port 465 for implicit TLS",
+        )
 
 
 @functools.lru_cache(maxsize=1)

@@ -185,7 +185,8 @@ def _set(path, value):
     def mutate(data):
         *parents, last = path
         for key in parents:
-            data = data[key]
+            # Optional sections absent from the example are created on the way.
+            data = data.setdefault(key, {}) if isinstance(data, dict) else data[key]
         data[last] = value
 
     return mutate
@@ -426,6 +427,38 @@ FIELD_CASES = [
         "use one of: none, minor, moderate, significant, major",
         1,
         id="criticality",
+    ),
+    pytest.param(
+        _set(("smtp_relay", "tls"), "none"),
+        "preventcare.smtp_relay.auth",
+        "SMTP credentials with tls: none would cross the network in clear",
+        "set tls: starttls",
+        1,
+        id="auth-without-tls",
+    ),
+    pytest.param(
+        _set(("smtp_relay", "tls"), "tls"),
+        "preventcare.smtp_relay.tls",
+        "implicit TLS on port 587",
+        "port 465 for implicit TLS",
+        1,
+        id="implicit-tls-on-587",
+    ),
+    pytest.param(
+        _set(("monitoring", "windows_exporter"), {"url": "x.msi", "version": "0.31.3"}),
+        "preventcare.monitoring.windows_exporter.checksum",
+        "missing required key 'checksum': SHA-256 of the MSI",
+        "add it",
+        2,
+        id="windows-exporter-incomplete",
+    ),
+    pytest.param(
+        _set(("hardware_prerequisites", "linux", "min_memory_gb"), 4),
+        "preventcare.hardware_prerequisites.linux.min_memory_gb",
+        "unknown key 'min_memory_gb'",
+        "did you mean 'min_memory_mib'?",
+        1,
+        id="hardware-unknown-key",
     ),
     pytest.param(
         _set(("client", "id"), "Martin SARL"),
