@@ -1,0 +1,273 @@
+"""Write a checklist report (prerequisites, visit sheet) on the controller, in four formats."""
+
+from __future__ import annotations
+
+import os
+
+import ansible.module_utils as _amu
+
+_MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
+_MU in _amu.__path__ or _amu.__path__.append(_MU)
+
+import tempfile  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
+
+from ansible.errors import AnsibleError  # noqa: E402
+from ansible.module_utils.preventcare_report import (  # noqa: E402
+    FORMATS,
+    KINDS,
+    ReportError,
+    blocking_failures,
+    build_report,
+    console_table,
+    file_name,
+    render,
+    schema_problems,
+)
+from ansible.plugins.action import ActionBase  # noqa: E402
+from jinja2 import TemplateError  # noqa: E402
+
+try:  # ansible-core >= 2.19: inline vault values reach plugins still encrypted
+    from ansible.parsing.vault import EncryptedString
+except ImportError:  # pragma: no cover - older ansible-core
+    EncryptedString = ()
+
+DOCUMENTATION = r"""
+---
+action: preventcare_report
+short_description: Write a PreventCare checklist report (prerequisites, visit sheet)
+description:
+  - Builds the report document from the evaluated results and writes it under
+    C(<dest>/<client id>/<run id>/<kind>.<ext>) in the contract's language, each file written
+    atomically with mode 0640.
+  - Runs on the controller only and never connects to a host.
+  - Never fails because of the results; it returns the blocking failures for the playbook to act on.
+  - Masks the SMTP password and every connection or vault password it can see (SEC-01); a
+    prerequisites report never carries the contacts' names, e-mails or phones (SEC-02).
+options:
+  kind:
+    description: Which checklist.
+    type: str
+    choices: [prerequisites, visit]
+    default: prerequisites
+  results:
+    description: Result dicts of every host (host, requirement, check, status, blocking, title,
+      evidence, hint).
+    type: list
+    elements: dict
+    required: true
+  contract:
+    description: The validated contract (C(preventcare_contract)).
+    type: dict
+    required: true
+  run_id:
+    description: The run's identity (C(preventcare_run_id)), the report folder's name.
+    type: str
+    required: true
+  dest:
+    description: The reports root (C(preventcare_reports_dir)).
+    type: path
+    required: true
+  formats:
+    description: Files to write; C(junit) is JUnit XML, one test case per result.
+    type: list
+    elements: str
+    choices: [json, html, md, junit]
+    default: [json, html, md]
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is written; the result tells what would be.
+"""
+
+EXAMPLES = r"""
+- name: Write the prerequisites report
+  preventcare_report:
+    kind: prerequisites
+    results: "{{ __prerequisites_results }}"
+    contract: "{{ preventcare_contract }}"
+    run_id: "{{ preventcare_run_id }}"
+    dest: "{{ preventcare_reports_dir }}"
+    formats: [json, html, md, junit]
+  register: __prereq_report
+"""
+
+RETURN = r"""
+files:
+  description: Format to path of each file written.
+  returned: success
+  type: dict
+  sample: {json: reports/martin/20261126T064847Z/prerequisites.json}
+dir:
+  description: The report folder.
+  returned: success
+  type: str
+counts:
+  description: Number of results per status.
+  returned: success
+  type: dict
+blocking_failures:
+  description: Blocking FAIL results, and each unreachable host once.
+  returned: success
+  type: list
+  elements: dict
+table:
+  description: The console summary, one line per item (host x requirement, then a legend).
+  returned: success
+  type: list
+  elements: str
+"""
+
+# Connection passwords a host may carry; their values are masked too (SEC-01).
+_HOST_SECRETS = (
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_become_password",
+    "ansible_become_pass",
+    "ansible_winrm_password",
+)
+_OMIT_PREFIX = "__omit_place_holder__"
+
+
+class ActionModule(ActionBase):
+    """Controller-side report writer."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(("kind", "results", "contract", "run_id", "dest", "formats"))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = self._task.args
+        try:
+            kind, formats, dest = self._arguments(args)
+            secrets = self._secrets(task_vars)
+            document = build_report(
+                args.get("results"), args.get("contract"), args.get("run_id"), kind, secrets=secrets
+            )
+        except ReportError as exc:
+            return {**result, "failed": True, "msg": f"preventcare_report: {exc}"}
+        problems = schema_problems(document, self._root())
+        if problems:
+            return {
+                **result,
+                "failed": True,
+                "msg": "preventcare_report: the report does not match schemas/report.schema.json "
+                "(a bug in the report writer; please report it): " + "; ".join(problems[:10]),
+            }
+
+        folder = os.path.join(dest, document["client"]["id"], document["run_id"])
+        files = {fmt: os.path.join(folder, file_name(kind, fmt)) for fmt in formats}
+        if not self._play_context.check_mode:
+            try:
+                texts = {fmt: render(document, fmt, self._templates()) for fmt in formats}
+            except TemplateError as exc:
+                return {
+                    **result,
+                    "failed": True,
+                    "msg": f"preventcare_report: the report templates under {self._templates()} "
+                    f"cannot be rendered ({type(exc).__name__}: {exc}); restore them from the "
+                    "repository.",
+                }
+            try:
+                os.makedirs(folder, mode=0o750, exist_ok=True)
+                for fmt, path in files.items():
+                    _write_atomically(path, texts[fmt])
+            except OSError as exc:
+                return {
+                    **result,
+                    "failed": True,
+                    "msg": f"preventcare_report: cannot write the report under {folder}: "
+                    f"{exc.strerror or exc}. Check that the folder is writable, or set "
+                    "preventcare_reports_root to a writable folder.",
+                }
+        table = console_table(document)
+        result.update(
+            changed=True,
+            files=files,
+            dir=folder,
+            counts=document["counts"],
+            blocking_failures=blocking_failures(
+                [r for section in document["hosts"] for r in section["results"]]
+            ),
+            table=table,
+            msg=f"{kind} report {'would go to' if self._play_context.check_mode else 'written to'} "
+            f"{folder}: {len(document['blocking_failures'])} blocking problem(s)",
+        )
+        return result
+
+    @staticmethod
+    def _arguments(args):
+        kind = args.get("kind", "prerequisites")
+        if kind not in KINDS:
+            raise ReportError(f"kind is {kind!r}: expected one of {', '.join(KINDS)}")
+        formats = args.get("formats", ["json", "html", "md"])
+        if isinstance(formats, str):
+            formats = [f.strip() for f in formats.split(",") if f.strip()]
+        if not isinstance(formats, list | tuple) or not formats:
+            raise ReportError(f"formats is {formats!r}: give a list among {', '.join(FORMATS)}")
+        unknown = [f for f in formats if f not in FORMATS]
+        if unknown:
+            raise ReportError(
+                f"formats {', '.join(map(str, unknown))} unknown: choose among {', '.join(FORMATS)}"
+            )
+        dest = args.get("dest")
+        if not isinstance(dest, str) or not dest.strip():
+            raise ReportError(
+                "dest is missing: give the reports root (preventcare_reports_dir, set by "
+                "playbooks/validate_contract.yml)"
+            )
+        return kind, list(dict.fromkeys(formats)), os.path.abspath(os.path.expanduser(dest))
+
+    def _secrets(self, task_vars):
+        """Every password value this task can see: the contract's SMTP password, vault_* values
+        and the connection passwords of the inventory's hosts."""
+        found = []
+        relay = self._value(task_vars, "preventcare", "smtp_relay", "auth", "password")
+        found.append(relay)
+        for name in list(task_vars):
+            if name.startswith("vault_") or name in _HOST_SECRETS:
+                found.append(self._value(task_vars, name))
+        hostvars = task_vars.get("hostvars")
+        for host in (task_vars.get("groups") or {}).get("all", []):
+            for name in _HOST_SECRETS:
+                found.append(self._value(hostvars, host, name))
+        return [s for s in found if isinstance(s, str) and not s.startswith(_OMIT_PREFIX)]
+
+    def _value(self, data, *path):
+        """data[path...] resolved by the templar, or None when absent or unresolvable."""
+        try:
+            for key in path:
+                if not isinstance(data, Mapping) or key not in data:
+                    return None
+                data = data[key]
+            value = self._templar.template(data) if isinstance(data, str) else data
+            # An inline !vault value reaches plugins encrypted; str() decrypts it.
+            if isinstance(value, str) or (EncryptedString and isinstance(value, EncryptedString)):
+                return str(value)
+        except (AnsibleError, KeyError, TypeError, ValueError):
+            return None
+        return None
+
+    @staticmethod
+    def _root():
+        return os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+
+    def _templates(self):
+        return os.path.join(self._root(), "templates", "reports")
+
+
+def _write_atomically(path, text):
+    """Write beside the target, then rename: a reader never sees half a report."""
+    folder = os.path.dirname(path)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o640)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

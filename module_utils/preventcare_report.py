@@ -1,0 +1,596 @@
+"""Reports of checklist results (prerequisites now, the visit sheet later): pure functions.
+
+`build_report()` turns result dicts (see the shared interface: host, requirement, check, status,
+blocking, title, evidence, hint) into the report document - the machine-readable truth that
+`schemas/report.schema.json` describes. `render()` writes it as JSON, Markdown, HTML (Jinja2
+templates under templates/reports/) or JUnit XML; `console_table()` gives the compact summary.
+
+Controller-side only (action plugins and tests): it needs Jinja2 and never runs on a host.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+import jinja2
+import jsonschema
+
+SCHEMA_VERSION = 1
+STATUSES = ("PASS", "WARN", "FAIL", "UNREACHABLE", "NOT_APPLICABLE", "DECLARED")
+# Worst first: the status a host (or a table cell) shows when it has several results.
+SEVERITY = ("UNREACHABLE", "FAIL", "WARN", "DECLARED", "PASS", "NOT_APPLICABLE")
+KINDS = ("prerequisites", "visit")
+FORMATS = ("json", "html", "md", "junit")
+EXTENSIONS = {"json": "json", "html": "html", "md": "md", "junit": "xml"}
+LANGUAGES = ("fr", "en")
+CONTRACT_HOST = "contract"
+MASK = "********"
+# Contacts' personal data may only appear in the technical document and the visit sheet (SEC-02).
+CONTACTS_ALLOWED = {"prerequisites": False, "visit": True}
+MIN_SECRET_LENGTH = 4  # shorter values would garble every report without protecting anything
+
+RESULT_KEYS = ("host", "requirement", "check", "status", "blocking", "title", "evidence", "hint")
+_REQUIREMENT_ID = re.compile(r"^[A-Z]{2,4}(?:-[A-Z]{2,4})?-[0-9]{2}$")
+_CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+ABBREVIATIONS = {
+    "PASS": "ok",
+    "WARN": "WARN",
+    "FAIL": "FAIL",
+    "UNREACHABLE": "UNRCH",
+    "NOT_APPLICABLE": "n/a",
+    "DECLARED": "DECL",
+}
+BLOCKING_MARK = "!"
+NO_RESULT = "-"
+
+LABELS = {
+    "en": {
+        "title": {"prerequisites": "Prerequisites report", "visit": "Visit sheet"},
+        "status": {
+            "PASS": "pass",
+            "WARN": "warning",
+            "FAIL": "fail",
+            "UNREACHABLE": "unreachable",
+            "NOT_APPLICABLE": "not applicable",
+            "DECLARED": "declared, not verified",
+        },
+        "client": "Client",
+        "run": "Run",
+        "generated_at": "Generated at (UTC)",
+        "summary": "Summary",
+        "verdict_blocked": "Onboarding is blocked: {n} blocking problem(s) to fix first.",
+        "verdict_ready": "Nothing blocks onboarding.",
+        "blocking": "Blocking problems",
+        "host": "Host",
+        "contract": "Contract",
+        "requirement": "Requirement",
+        "check": "Check",
+        "status_col": "Status",
+        "finding": "Finding",
+        "hint": "What to do",
+        "evidence": "Evidence",
+        "blocking_yes": "blocking",
+        "non_blocking": "non-blocking",
+        "results": "Results",
+        "legend": "Legend",
+        "no_result": "no result",
+        "blocking_mark": "blocking",
+        "totals": "{hosts} host(s), {results} result(s), {blocking} blocking problem(s)",
+        "declared_note": "Declared (attested), not verified",
+        "json_note": "The full evidence of every result is in {file}.",
+    },
+    "fr": {
+        "title": {"prerequisites": "Rapport de prérequis", "visit": "Fiche de visite"},
+        "status": {
+            "PASS": "conforme",
+            "WARN": "avertissement",
+            "FAIL": "non conforme",
+            "UNREACHABLE": "injoignable",
+            "NOT_APPLICABLE": "sans objet",
+            "DECLARED": "déclaré, non vérifié",
+        },
+        "client": "Client",
+        "run": "Exécution",
+        "generated_at": "Généré le (UTC)",
+        "summary": "Synthèse",
+        "verdict_blocked": "La mise en service est bloquée : {n} problème(s) bloquant(s) "
+        "à corriger d'abord.",
+        "verdict_ready": "Rien ne bloque la mise en service.",
+        "blocking": "Problèmes bloquants",
+        "host": "Serveur",
+        "contract": "Contrat",
+        "requirement": "Exigence",
+        "check": "Contrôle",
+        "status_col": "Statut",
+        "finding": "Constat",
+        "hint": "Que faire",
+        "evidence": "Preuves",
+        "blocking_yes": "bloquant",
+        "non_blocking": "non bloquant",
+        "results": "Résultats",
+        "legend": "Légende",
+        "no_result": "pas de résultat",
+        "blocking_mark": "bloquant",
+        "totals": "{hosts} serveur(s), {results} résultat(s), {blocking} problème(s) bloquant(s)",
+        "declared_note": "Déclaré (attesté), non vérifié",
+        "json_note": "Les preuves complètes de chaque résultat sont dans {file}.",
+    },
+}
+
+REQUIREMENTS = {
+    "PRE-01": (
+        "SMTP relay to the surveillance mailbox",
+        "Relais SMTP vers la boîte de surveillance",
+    ),
+    "PRE-02": ("Fixed public IP, static addressing", "IP publique fixe, adressage statique"),
+    "PRE-03": ("Hardware prerequisites", "Matériel conforme aux prérequis"),
+    "PRE-04": ("Software homologation", "Homologation logicielle"),
+    "PRE-05": ("Operating system maintained by its vendor", "Système maintenu par son éditeur"),
+    "PRE-06": ("Remote assistance", "Télémaintenance"),
+    "PRE-07": ("Telephone in the server room", "Téléphone dans la salle serveur"),
+    "PRE-08": ("Administrator access", "Accès administrateur"),
+    "PRE-09": ("Subscribed services", "Services souscrits"),
+}
+
+
+class ReportError(ValueError):
+    """Bad input to the report writer; the message names what is wrong and what to do."""
+
+
+# ---------------------------------------------------------------- input
+
+
+_SCALARS = {bool: bool, int: int, float: float, str: str}
+
+
+def plain(value, depth=0):
+    """A JSON-able copy with builtin types only (Ansible hands over tagged/unsafe subclasses)."""
+    if value is None or depth > 64:
+        return None if value is None else "..."
+    for kind, convert in _SCALARS.items():  # bool before int: True is an int
+        if isinstance(value, kind):
+            return convert(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v, depth + 1) for v in value]
+    return str(value)
+
+
+def _matches(pattern, value):
+    return isinstance(value, str) and pattern.match(value) is not None
+
+
+def _result_problems(index, item):
+    where = f"results[{index}]"
+    if not isinstance(item, Mapping):
+        return [f"{where} is a {type(item).__name__}, expected a result dict"]
+    host = item.get("host")
+    if isinstance(host, str) and host:
+        where += f" (host {host})"
+    problems = [f"{where} has no '{key}'" for key in RESULT_KEYS if key not in item]
+    checks = [
+        ("host", lambda v: isinstance(v, str) and v.strip() != "", "a host name"),
+        ("requirement", lambda v: _matches(_REQUIREMENT_ID, v), "an ID like PRE-02"),
+        ("check", lambda v: _matches(_CHECK_ID, v), "a short id like static_addressing"),
+        ("status", lambda v: v in STATUSES, "one of " + ", ".join(STATUSES)),
+        ("blocking", lambda v: isinstance(v, bool), "true or false"),
+        ("title", lambda v: isinstance(v, str), "a text"),
+        ("evidence", lambda v: v is None or isinstance(v, Mapping), "a dict"),
+        ("hint", lambda v: v is None or isinstance(v, str), "a text"),
+    ]
+    for key, ok, expected in checks:
+        if key in item and not ok(item[key]):
+            problems.append(f"{where}.{key} is {item[key]!r}, expected {expected}")
+    return problems
+
+
+def check_results(results):
+    """Raise ReportError listing every malformed result."""
+    if not isinstance(results, list | tuple):
+        raise ReportError(
+            f"results must be a list of result dicts, got {type(results).__name__}: pass the "
+            "evaluated results of every host"
+        )
+    problems = [p for i, item in enumerate(results) for p in _result_problems(i, item)]
+    if problems:
+        more = len(problems) - 20
+        shown = problems[:20] + ([f"... and {more} more"] if more > 0 else [])
+        raise ReportError(
+            "malformed results (a bug in the evaluation that produced them): " + "; ".join(shown)
+        )
+
+
+def contract_identity(contract):
+    """(client id, client name, language) of a validated contract; ReportError when missing."""
+    if not isinstance(contract, Mapping):
+        raise ReportError(
+            f"contract must be the validated contract dict, got {type(contract).__name__}: pass "
+            "preventcare_contract, set by playbooks/validate_contract.yml"
+        )
+    client = contract.get("client")
+    client = client if isinstance(client, Mapping) else {}
+    client_id, name = client.get("id"), client.get("name")
+    if not isinstance(client_id, str) or not _SAFE_SEGMENT.match(client_id):
+        raise ReportError(
+            f"contract.client.id is {client_id!r}: expected the client's slug (e.g. martin); "
+            "did playbooks/validate_contract.yml run first?"
+        )
+    if not isinstance(name, str) or not name.strip():
+        raise ReportError("contract.client.name is missing: give the client's company name")
+    language = contract.get("language", "fr")
+    if language not in LANGUAGES:
+        raise ReportError(f"contract.language is {language!r}: expected one of fr, en")
+    return client_id, name, language
+
+
+def check_run_id(run_id):
+    if not isinstance(run_id, str) or not _SAFE_SEGMENT.match(run_id) or ".." in run_id:
+        raise ReportError(
+            f"run_id is {run_id!r}: expected a folder name such as 20261126T064847Z "
+            "(preventcare_run_id, set by playbooks/validate_contract.yml)"
+        )
+
+
+# ---------------------------------------------------------------- scrubbing
+
+
+def secret_variants(secrets, username=None):
+    """The secrets and the encodings an SMTP transcript could carry (base64, AUTH PLAIN)."""
+    out = set()
+    for secret in secrets:
+        if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH or secret == MASK:
+            continue
+        out.add(secret)
+        out.add(base64.b64encode(secret.encode()).decode())
+        if username:
+            out.add(base64.b64encode(f"\0{username}\0{secret}".encode()).decode())
+    return sorted(out, key=len, reverse=True)
+
+
+def _phone_pattern(phone):
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 6:
+        return None
+    separators = r"[\s.\-()/]*"
+    head = r"(?:\+|00)?" if phone.strip().startswith(("+", "00")) else ""
+    # Not inside a longer number (a serial, a counter).
+    return r"(?<!\d)" + head + separators.join(re.escape(d) for d in digits) + r"(?!\d)"
+
+
+def contact_patterns(contract):
+    """[(regex, replacement)] for each contact's name, e-mail and phone (SEC-02)."""
+    contacts = contract.get("contacts") if isinstance(contract, Mapping) else None
+    patterns = []
+    for contact in contacts if isinstance(contacts, list) else []:
+        if not isinstance(contact, Mapping):
+            continue
+        role = contact.get("role")
+        replacement = f"[{role}]" if isinstance(role, str) and role.strip() else "[contact]"
+        for key in ("name", "email"):
+            value = contact.get(key)
+            if isinstance(value, str) and len(value.strip()) >= 3:
+                patterns.append((re.escape(value.strip()), replacement))
+        phone = contact.get("phone")
+        if isinstance(phone, str) and _phone_pattern(phone):
+            patterns.append((_phone_pattern(phone), replacement))
+    patterns.sort(key=lambda p: len(p[0]), reverse=True)
+    return [(re.compile(p, re.IGNORECASE), r) for p, r in patterns]
+
+
+def scrub(value, secrets=(), patterns=()):
+    """A copy of a JSON-able value with every secret masked and every pattern replaced."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+        for pattern, replacement in patterns:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, dict):
+        return {scrub(k, secrets, patterns): scrub(v, secrets, patterns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secrets, patterns) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- the document
+
+
+def worst(statuses):
+    present = set(statuses)
+    return next((s for s in SEVERITY if s in present), None)
+
+
+def counts(results):
+    out = dict.fromkeys(STATUSES, 0)
+    for result in results:
+        out[result["status"]] += 1
+    return out
+
+
+def is_blocking(result):
+    return result["status"] == "UNREACHABLE" or (result["status"] == "FAIL" and result["blocking"])
+
+
+def blocking_failures(results):
+    """Blocking FAILs, and each unreachable host once (its first UNREACHABLE result)."""
+    out, unreachable = [], set()
+    for result in results:
+        if result["status"] == "UNREACHABLE":
+            if result["host"] in unreachable:
+                continue
+            unreachable.add(result["host"])
+        if is_blocking(result):
+            out.append(result)
+    return out
+
+
+def _requirement_key(requirement):
+    prefix, _, number = requirement.rpartition("-")
+    return (prefix, int(number))
+
+
+def requirement_name(requirement, language):
+    names = REQUIREMENTS.get(requirement)
+    return (names[1] if language == "fr" else names[0]) if names else ""
+
+
+def build_report(results, contract, run_id, kind="prerequisites", *, generated_at=None, secrets=()):
+    """The report document (see schemas/report.schema.json). Raises ReportError on bad input.
+
+    secrets: values to mask wherever they appear (SEC-01). For a kind that may not carry
+    contacts (prerequisites), the contract's contacts' names, e-mails and phones are masked too.
+    """
+    if kind not in KINDS:
+        raise ReportError(f"kind is {kind!r}: expected one of {', '.join(KINDS)}")
+    client_id, client_name, language = contract_identity(contract)
+    check_run_id(run_id)
+    check_results(results)
+    username = (((contract.get("smtp_relay") or {}).get("auth")) or {}).get("username")
+    hidden = secret_variants(list(secrets), username if isinstance(username, str) else None)
+    patterns = [] if CONTACTS_ALLOWED[kind] else contact_patterns(contract)
+
+    cleaned = []
+    for item in results:
+        result = {key: plain(item.get(key)) for key in RESULT_KEYS}
+        result["evidence"] = result["evidence"] or {}
+        result["hint"] = result["hint"] or ""
+        cleaned.append(scrub(result, hidden, patterns))
+
+    hosts = []
+    for host in _host_order(cleaned):
+        own = [r for r in cleaned if r["host"] == host]
+        own.sort(key=lambda r: (_requirement_key(r["requirement"]), r["check"]))
+        status = worst(r["status"] for r in own)
+        hosts.append({"host": host, "status": status, "counts": counts(own), "results": own})
+    requirements = sorted({r["requirement"] for r in cleaned}, key=_requirement_key)
+    blocking = blocking_failures([r for h in hosts for r in h["results"]])
+    when = generated_at or datetime.now(timezone.utc)  # noqa: UP017 - also imported by modules' Python
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "run_id": run_id,
+        "generated_at": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),  # noqa: UP017
+        "language": language,
+        "client": scrub({"id": client_id, "name": client_name}, hidden, patterns),
+        "counts": counts(cleaned),
+        "onboarding_blocked": bool(blocking),
+        "blocking_failures": [_brief(r) for r in blocking],
+        "requirements": [
+            {"id": req, "name": requirement_name(req, language)} for req in requirements
+        ],
+        "hosts": hosts,
+    }
+    if CONTACTS_ALLOWED[kind] and isinstance(contract.get("contacts"), list):
+        document["contacts"] = scrub(plain(contract["contacts"]), hidden)
+    return document
+
+
+def _host_order(results):
+    """The contract-level checks first, then hosts in the order the results name them."""
+    seen = list(dict.fromkeys(r["host"] for r in results))
+    return sorted(seen, key=lambda h: h != CONTRACT_HOST)
+
+
+def _brief(result):
+    return {key: result[key] for key in ("host", "requirement", "check", "status", "title", "hint")}
+
+
+# ---------------------------------------------------------------- console table
+
+
+def console_table(document):
+    """Text lines: one row per host, one column per requirement, then a legend."""
+    labels = LABELS[document["language"]]
+    requirements = [r["id"] for r in document["requirements"]]
+    rows = []
+    for section in document["hosts"]:
+        cells = []
+        for requirement in requirements:
+            own = [r for r in section["results"] if r["requirement"] == requirement]
+            status = worst(r["status"] for r in own)
+            cell = ABBREVIATIONS[status] if status else NO_RESULT
+            if any(is_blocking(r) and r["status"] == "FAIL" for r in own):
+                cell += BLOCKING_MARK
+            cells.append(cell)
+        rows.append([_host_label(section["host"], labels), *cells])
+    header = [labels["host"], *requirements]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    lines = [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    legend = [f"{ABBREVIATIONS[s]} = {s} ({labels['status'][s]})" for s in STATUSES]
+    legend.append(f"{BLOCKING_MARK} = {labels['blocking_mark']}")
+    legend.append(f"{NO_RESULT} = {labels['no_result']}")
+    lines.append(f"{labels['legend']}: " + ", ".join(legend))
+    total = sum(document["counts"].values())
+    lines.append(
+        labels["totals"].format(
+            hosts=sum(1 for h in document["hosts"] if h["host"] != CONTRACT_HOST),
+            results=total,
+            blocking=len(document["blocking_failures"]),
+        )
+    )
+    return lines
+
+
+def _host_label(host, labels):
+    return labels["contract"] if host == CONTRACT_HOST else host
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def file_name(kind, fmt):
+    return f"{kind}.{EXTENSIONS[fmt]}"
+
+
+def render(document, fmt, templates_dir):
+    """The document as text in one of FORMATS."""
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "junit":
+        return render_junit(document)
+    if fmt in ("md", "html"):
+        return _render_template(document, fmt, templates_dir)
+    raise ReportError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def _md_escape(text):
+    """Text safe inside a Markdown table cell: no raw HTML, no column break, no emphasis."""
+    text = re.sub(r"([\\`*|<>\[\]])", r"\\\1", str(text))
+    return text.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _md_code(text):
+    """An inline code span that survives backticks in the text (not for table cells)."""
+    text = str(text).replace("\n", " ")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _compact(value, limit=300):
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _pretty(value):
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+
+
+def _environment(templates_dir):
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=_md_escape, md_code=_md_code, compact=_compact, pretty=_pretty)
+    return env
+
+
+def _render_template(document, fmt, templates_dir):
+    env = _environment(templates_dir)
+    names = [f"{document['kind']}.{fmt}.j2", f"report.{fmt}.j2"]
+    template = env.select_template(names)
+    labels = LABELS[document["language"]]
+    return template.render(
+        report=document,
+        t=labels,
+        abbreviations=ABBREVIATIONS,
+        statuses=STATUSES,
+        host_label=lambda host: _host_label(host, labels),
+        json_file=file_name(document["kind"], "json"),
+    )
+
+
+def render_junit(document):
+    """JUnit XML: one testsuite per host, one testcase per result ("PRE-02 static_addressing")."""
+    labels = LABELS[document["language"]]
+    suites = ET.Element("testsuites", name=_xml(_suite_name(document)))
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for section in document["hosts"]:
+        suite = ET.SubElement(suites, "testsuite", name=_xml(section["host"]))
+        numbers = dict.fromkeys(totals, 0)
+        for result in section["results"]:
+            numbers["tests"] += 1
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=_xml(section["host"]),
+                name=_xml(f"{result['requirement']} {result['check']}"),
+            )
+            parts = (result["title"], result["hint"], _pretty(result["evidence"]))
+            detail = _xml("\n".join(p for p in parts if p))
+            status = result["status"]
+            if status == "FAIL":
+                numbers["failures"] += 1
+                weight = labels["blocking_yes"] if result["blocking"] else labels["non_blocking"]
+                message = _xml(f"{result['title']} ({weight})")
+                child = ET.SubElement(case, "failure", message=message, type="FAIL")
+                child.text = detail
+            elif status == "UNREACHABLE":
+                numbers["errors"] += 1
+                child = ET.SubElement(case, "error", message=_xml(result["title"]), type=status)
+                child.text = detail
+            elif status == "NOT_APPLICABLE":
+                numbers["skipped"] += 1
+                ET.SubElement(case, "skipped", message=_xml(result["title"] or status))
+            else:
+                note = f"{status} ({labels['status'][status]}): {detail}"
+                ET.SubElement(case, "system-out").text = _xml(note)
+        for key, value in numbers.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    ET.indent(suites)
+    body = ET.tostring(suites, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _suite_name(document):
+    title = LABELS[document["language"]]["title"][document["kind"]]
+    return f"{title} {document['client']['id']} {document['run_id']}"
+
+
+def _xml(text):
+    """Text XML 1.0 can carry (control characters from a host's output are dropped)."""
+    return _XML_INVALID.sub("", str(text))
+
+
+# ---------------------------------------------------------------- schema
+
+
+def schema_path(root):
+    return os.path.join(root, "schemas", "report.schema.json")
+
+
+def schema_problems(document, root):
+    """Every way the document departs from schemas/report.schema.json ([] when it conforms)."""
+    with open(schema_path(root), encoding="utf-8") as handle:
+        schema = json.load(handle)
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
+        message = error.message
+        if len(message) > 200:  # jsonschema quotes the whole instance: name the rule instead
+            rule = json.dumps(error.validator_value, ensure_ascii=False)[:120]
+            message = f"breaks the rule {error.validator} {rule}"
+        path = "/".join(str(p) for p in error.absolute_path) or "(document)"
+        problems.append(f"{path}: {message}")
+    return problems
