@@ -1,0 +1,253 @@
+"""filter_plugins/preventcare_prereq.py: what the prerequisites playbook hands the report."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.preventcare_contract import normalise_contract
+from preventcare_prereq import (
+    FilterModule,
+    preventcare_prerequisites,
+    preventcare_public_ipv4,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+PREREQ = ROOT / "tests" / "fixtures" / "windows" / "prereq"
+SMTP = ROOT / "tests" / "fixtures" / "windows" / "smtp"
+EXAMPLE = ROOT / "inventories" / "example" / "group_vars" / "all" / "preventcare.yml"
+TODAY = "2026-11-26"
+
+
+def windows_part(name):
+    return json.loads((PREREQ / name).read_text(encoding="utf-8"))["result"]
+
+
+@pytest.fixture
+def contract():
+    return normalise_contract(yaml.safe_load(EXAMPLE.read_text("utf-8"))["preventcare"])
+
+
+def linux_evidence(euid=0):
+    return {
+        "platform": "linux",
+        "os": {"id": "debian", "version_id": "12", "python": "3.11.2"},
+        "network": {
+            "addresses": [
+                {
+                    "interface": "eth0",
+                    "family": "inet",
+                    "address": "10.10.2.20",
+                    "prefixlen": 24,
+                    "dynamic": False,
+                    "valid_lifetime": None,
+                }
+            ],
+            "sources": [],
+        },
+        "hardware": {
+            "cpu_cores": 4,
+            "memory_bytes": 8 * 1024**3,
+            "mounts": [{"mount": "/", "size_bytes": 50 * 1024**3, "free_bytes": 40 * 1024**3}],
+            "system_mount": "/",
+            "dmi": {"sys_vendor": "QEMU"},
+            "virtualization": {"vm": "kvm"},
+        },
+        "updates": {"manager": "apt", "security": 0, "lists_age_days": 1.0},
+        "remote_assistance": {"tools": {"openssh": {"installed": True, "running": True}}},
+        "privilege": {"uid": euid, "euid": euid, "user": "preventcare" if euid else "root"},
+    }
+
+
+SMTP_OK = {"changed": False, "status": "PASS", "failure_class": None, "hint": ""}
+SKIPPED = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
+
+
+@pytest.fixture
+def hostvars():
+    smtp_windows = json.loads((SMTP / "success_starttls_en.json").read_text())["result"]
+    windows = {"platform": "windows", "errors": []}
+    for name in (
+        "os_2019_en.json",
+        "network_static_en.json",
+        "hardware_hyperv_vm_en.json",
+        "remote_rdp_en.json",
+    ):
+        windows.update(windows_part(name))
+    windows["privilege"] = {
+        "user": "MARTIN\\preventcare",
+        "whoami_groups_csv": (PREREQ / "whoami_groups_elevated_fr.csv").read_text("utf-8"),
+    }
+    return {
+        "srv-lin01": {
+            "ansible_connection": "ssh",
+            "preventcare_roles": ["accounting"],
+            "__prerequisites_evidence": {"changed": False, "evidence": linux_evidence()},
+            "__prerequisites_evidence_plain": SKIPPED,
+            "__prerequisites_smtp": SMTP_OK,
+        },
+        "mon01": {
+            "preventcare_roles": ["monitor"],
+            "__prerequisites_evidence": {
+                "failed": True,
+                "msg": "Missing sudo password",
+            },
+            "__prerequisites_evidence_plain": {"changed": False, "evidence": linux_evidence(1001)},
+            "__prerequisites_smtp": SMTP_OK,
+        },
+        "srv-down": {
+            "__prerequisites_evidence": {
+                "unreachable": True,
+                "msg": "Failed to connect to the host via ssh: Connection refused",
+            },
+            "__prerequisites_evidence_plain": SKIPPED,
+            "__prerequisites_smtp": SKIPPED,
+        },
+        "srv-ad01": {
+            "ansible_connection": "winrm",
+            "preventcare_roles": ["domain_controller"],
+            "__prerequisites_evidence": SKIPPED,
+            "__prerequisites_win_evidence": {"changed": False, "result": windows},
+            "__prerequisites_win_smtp": {"changed": False, "result": smtp_windows},
+            "__prerequisites_win_updates": {
+                "changed": False,
+                "found_update_count": 0,
+                "updates": {},
+            },
+        },
+        "outside-limit": {"ansible_connection": "ssh"},
+    }
+
+
+HOSTS = ["srv-ad01", "srv-lin01", "mon01", "srv-down", "outside-limit", "not-in-hostvars"]
+
+
+@pytest.mark.req("PRE-01")
+@pytest.mark.req("PRE-02")
+@pytest.mark.req("PRE-08")
+def test_whole_run(hostvars, contract):
+    results = preventcare_prerequisites(hostvars, HOSTS, contract, today=TODAY)
+    hosts = []
+    for outcome in results:
+        if outcome["host"] not in hosts:
+            hosts.append(outcome["host"])
+    # Contract first, then the inventory order; a host outside --limit is left out.
+    assert hosts == ["contract", "srv-ad01", "srv-lin01", "mon01", "srv-down"]
+    by = {(r["host"], r["requirement"], r["check"]): r for r in results}
+    assert by[("srv-ad01", "PRE-08", "admin_access")]["status"] == "PASS"
+    assert by[("srv-ad01", "PRE-01", "smtp_relay")]["status"] == "PASS"
+    assert by[("srv-ad01", "PRE-05", "os_support")]["status"] == "PASS"
+    assert by[("srv-lin01", "PRE-08", "admin_access")]["status"] == "PASS"
+    # become refused on mon01: PRE-08 fails with the reason, the other checks still ran.
+    refused = by[("mon01", "PRE-08", "admin_access")]
+    assert refused["status"] == "FAIL"
+    assert "Missing sudo password" in refused["title"]
+    assert by[("mon01", "PRE-02", "static_addressing")]["status"] == "PASS"
+    assert by[("mon01", "PRE-03", "hardware")]["evidence"]["roles"] == ["monitor"]
+    down = [r for r in results if r["host"] == "srv-down"]
+    assert [r["requirement"] for r in down] == [
+        "PRE-01",
+        "PRE-02",
+        "PRE-03",
+        "PRE-05",
+        "PRE-06",
+        "PRE-08",
+    ]
+    assert {r["status"] for r in down} == {"UNREACHABLE"}
+    # The example contract's public IP is a documentation address.
+    assert by[("contract", "PRE-02", "public_ip")]["status"] == "FAIL"
+    json.dumps(results)
+    assert "example-not-a-secret" not in json.dumps(results)
+
+
+@pytest.mark.req("PRE-03")
+def test_hardware_overrides_from_the_playbook_variable(hostvars, contract):
+    strict = {"min_cpu_cores": 16}
+    results = preventcare_prerequisites(
+        hostvars, ["srv-lin01"], contract, hardware=strict, today=TODAY
+    )
+    hardware = next(r for r in results if r["check"] == "hardware")
+    assert hardware["status"] == "FAIL"
+    assert "4 CPU < 16" in hardware["title"]
+
+
+@pytest.mark.req("PRE-03")
+def test_hardware_overrides_from_the_contract(hostvars, contract):
+    edited = copy.deepcopy(contract)
+    edited["hardware_prerequisites"] = {"min_memory_mib": 65536}
+    results = preventcare_prerequisites(hostvars, ["srv-lin01"], edited, today=TODAY)
+    hardware = next(r for r in results if r["check"] == "hardware")
+    assert hardware["status"] == "FAIL"
+
+
+@pytest.mark.req("PRE-02")
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        ({"status": 200, "content": "203.0.113.10\n"}, "PASS"),
+        ({"status": 200, "content": "81.250.12.34"}, "FAIL"),
+        ({"failed": True, "msg": "Status code was -1: Connection refused"}, "WARN"),
+    ],
+)
+def test_egress_ip_from_the_uri_result(hostvars, contract, outcome, status):
+    results = preventcare_prerequisites(
+        hostvars,
+        [],
+        contract,
+        egress_url="https://ip.check.example/",
+        egress_result=outcome,
+        today=TODAY,
+    )
+    egress = next(r for r in results if r["check"] == "egress_ip")
+    assert egress["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda hv, c: preventcare_prerequisites(hv, "srv-lin01", c), "list of host names"),
+        (lambda hv, c: preventcare_prerequisites(hv, HOSTS, None), "validated contract"),
+        (lambda hv, c: preventcare_prerequisites([], HOSTS, c), "expects hostvars"),
+        (
+            lambda hv, c: preventcare_prerequisites(hv, HOSTS, c, today="26/11/2026"),
+            "today must be a date YYYY-MM-DD",
+        ),
+        (
+            lambda hv, c: preventcare_prerequisites(hv, HOSTS, c, hardware="big"),
+            "hardware overrides must be a mapping",
+        ),
+        (
+            lambda hv, c: preventcare_prerequisites(hv, HOSTS, c, os_table="/nonexistent.yml"),
+            "cannot read the table /nonexistent.yml",
+        ),
+        (lambda hv, c: preventcare_public_ipv4(42), "expects an IPv4 address as text"),
+    ],
+)
+def test_bad_input_raises_a_filter_error_naming_it(hostvars, contract, call, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        call(hostvars, contract)
+
+
+def test_broken_os_table_names_the_entry(tmp_path, hostvars, contract):
+    table = tmp_path / "os_support.yml"
+    table.write_text(
+        "---\nschema_version: 1\nentries:\n"
+        "  - {name: Debian 12, family: linux, match: {id: debian, version: '12'},\n"
+        "     end_of_support: '2028-13-45', source: https://wiki.debian.org/LTS}\n"
+    )
+    with pytest.raises(AnsibleFilterError, match=r"entries\[0\] \(Debian 12\): end_of_support"):
+        preventcare_prerequisites(hostvars, HOSTS, contract, os_table=str(table))
+
+
+@pytest.mark.req("PRE-02")
+def test_public_ipv4_filter():
+    assert preventcare_public_ipv4("100.64.1.1") == {
+        "address": "100.64.1.1",
+        "public": False,
+        "category": "cgnat",
+    }
+    assert set(FilterModule().filters()) == {"preventcare_prerequisites", "preventcare_public_ipv4"}
