@@ -593,6 +593,10 @@ def _error_reason(err):
 
 def _code_class(entry):
     step, code = str(entry.get("step")), entry["code"]
+    # Postfix's default relay restriction (defer_unauth_destination) answers an address it
+    # does not relay for with 454 4.7.1: a refusal by policy, not a passing greylist.
+    if step == "rcpt" and code == 454 and _enhanced_status(entry) == "4.7.1":
+        return "relay_denied"
     if 400 <= code < 500:
         return "temporary"
     if 500 <= code < 600:
@@ -626,10 +630,7 @@ def classify(transcript, tls="starttls", auth=False, language="en"):
         }
     failure_class, entry, reason = verdict
     reply = _reply_text(entry)
-    enhanced = None
-    match = _ENHANCED.match(_lines(entry.get("reply"))[0] if _lines(entry.get("reply")) else "")
-    if match and entry.get("code") is not None:
-        enhanced = match.group(1)
+    enhanced = _enhanced_status(entry)
     context.update(step=entry.get("step", "-"), reason=reason or reply)
     key = f"{failure_class}:{enhanced[:3]}" if enhanced else failure_class
     template = hints.get(key, hints[failure_class])
@@ -642,6 +643,13 @@ def classify(transcript, tls="starttls", auth=False, language="en"):
         "enhanced_status": enhanced,
         "hint": template.format(**context),
     }
+
+
+def _enhanced_status(entry):
+    """RFC 3463 enhanced status code at the start of a reply ("5.7.1"), or None."""
+    lines = _lines(entry.get("reply"))
+    match = _ENHANCED.match(lines[0] if lines else "")
+    return match.group(1) if match and entry.get("code") is not None else None
 
 
 def _last(steps, name):

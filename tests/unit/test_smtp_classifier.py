@@ -220,6 +220,13 @@ CASES = [
         "450 4.7.1 Greylisted",
     ),
     case(
+        # Postfix's default defer_unauth_destination (RFC 5321 reply 454, RFC 3463 4.7.1).
+        "relay-deferred-by-postfix-policy",
+        [*HEAD, MAIL, step("rcpt", 454, "4.7.1 <s@x.example>: Relay access denied"), QUIT],
+        "FAIL relay_denied rcpt",
+        "454 4.7.1",
+    ),
+    case(
         "data-rejected",
         [*HEAD, MAIL, RCPT, step("data", 554, "5.5.1 No valid recipients"), QUIT],
         "FAIL message_rejected data",
