@@ -12,6 +12,7 @@ from pathlib import Path
 
 import preventcare_evidence as module_under_test
 import pytest
+from ansible_cli import run_module
 from preventcare_evidence import (
     Gatherer,
     mini_yaml,
@@ -484,30 +485,7 @@ def test_a_broken_section_does_not_hide_the_others(monkeypatch):
 
 
 def run_ansible(tmp_path, args=None, *extra):
-    ansible = shutil.which("ansible", path=str(Path(sys.executable).parent))
-    env = {
-        **os.environ,
-        "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_CONFIG": str(tmp_path / "none.cfg"),
-    }
-    command = [ansible, "localhost", "-M", str(ROOT / "library"), "-m", "preventcare_evidence"]
-    if args:
-        command += ["-a", json.dumps(args)]
-    done = subprocess.run(
-        [*command, *extra],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    output = done.stdout + done.stderr
-    assert "Traceback" not in output
-    return done.returncode, json.loads(done.stdout[done.stdout.index("=> {") + 3 :]), output
+    return run_module("preventcare_evidence", args or {}, tmp_path, *extra)
 
 
 @pytest.mark.req("PRE-02")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_cli import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
@@ -34,27 +33,7 @@ def inventory(tmp_path, edit=None, extra_hosts=None):
 
 
 def run(tmp_path, inv, playbook="playbooks/prerequisites.yml"):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(tmp_path / "facts")
-    done = subprocess.run(
-        [
-            str(ANSIBLE_PLAYBOOK),
-            "-i",
-            str(inv),
-            str(playbook),
-            "-e",
-            f"preventcare_reports_root={tmp_path / 'reports'}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    output = done.stdout + done.stderr
-    assert "Traceback" not in output
-    return done.returncode, output
+    return run_playbook(inv, playbook, tmp_path)
 
 
 def gather_play_lines(output, host):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
+from ansible_cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
@@ -134,18 +133,14 @@ def _project(tmp_path, results=RESULTS):
 
 
 def _run(tmp_path, *extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
-    done = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "hosts.yml", "site.yml", *extra],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    env = {
+        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+    }
+    code, _, output = run(
+        "ansible-playbook", "-i", "hosts.yml", "site.yml", *extra, cwd=tmp_path, env=env
     )
-    return done.returncode, done.stdout + done.stderr
+    return code, output
 
 
 @pytest.mark.req("SEC-01")

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from ansible.module_utils.preventcare_smtp import SUBJECT_PREFIX, SmtpCheckError, check_relay
+from ansible_cli import run_module
 
 pytest_plugins = ["smtp_servers"]
 pytestmark = [
@@ -249,24 +246,7 @@ def test_unresolvable_name():
 
 
 def run_ansible(tmp_path, args, *extra):
-    ansible = shutil.which("ansible", path=str(Path(sys.executable).parent))
-    env = {
-        **os.environ,
-        "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_CONFIG": str(tmp_path / "none.cfg"),  # not the project's cfg: no fact cache
-    }
-    command = [ansible, "localhost", "-M", str(ROOT / "library"), "-m", "preventcare_smtp"]
-    command += ["-a", json.dumps(args), *extra]
-    done = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    output = done.stdout + done.stderr
-    assert "Traceback" not in output
-    result = json.loads(done.stdout[done.stdout.index("=> {") + 3 :])
-    return done.returncode, result, output
+    return run_module("preventcare_smtp", args, tmp_path, *extra)
 
 
 def test_ansible_module_success(smtp_server, tmp_path):

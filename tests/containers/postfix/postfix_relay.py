@@ -17,14 +17,13 @@ before a start.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import ansible_cli
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -167,30 +166,11 @@ class PostfixLab:
 
 def run_module(container: str, args: dict, workdir: Path, *extra) -> tuple[int, dict, str]:
     """Run preventcare_smtp on a test host through Ansible's podman connection."""
-    ansible = shutil.which("ansible", path=str(Path(sys.executable).parent))
-    config = workdir / "ansible.cfg"
-    config.write_text("[defaults]\n")  # not the project's cfg: no fact cache, no inventory
-    env = {
-        **podman_env(),
-        "ANSIBLE_CONFIG": str(config),
-        "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils"),
-        "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3",
-    }
-    command = [ansible, "all", "-i", f"{container},", "-c", "containers.podman.podman"]
-    command += ["-M", str(ROOT / "library"), "-m", "preventcare_smtp", "-a", json.dumps(args)]
-    done = subprocess.run(
-        [*command, *extra],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return ansible_cli.run_module(
+        "preventcare_smtp",
+        args,
+        workdir,
+        *extra,
+        target=("all", "-i", f"{container},", "-c", "containers.podman.podman"),
+        env={**podman_env(), "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3"},
     )
-    output = done.stdout + done.stderr
-    if "=> {" not in done.stdout:
-        raise AssertionError(f"no module result from {container}:\n{output}")
-    return done.returncode, json.loads(done.stdout[done.stdout.index("=> {") + 3 :]), output
