@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: podman + runc + debootstrap for the test hosts, promtool/amtool
 # (prometheus, prometheus-alertmanager) for the rule tests.
-packages=(podman runc debootstrap iproute2 ca-certificates prometheus prometheus-alertmanager)
+# netavark + aardvark-dns give podman's user-defined networks their DNS; they are only
+# recommended by podman, so they are named here.
+packages=(podman runc netavark aardvark-dns iptables debootstrap iproute2 ca-certificates
+  prometheus prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -21,7 +24,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   # policy-rc.d keeps the distribution's services (prometheus, ...) from starting on this machine.
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   rm -f /usr/sbin/policy-rc.d
 fi
 
