@@ -634,7 +634,7 @@ def rule_expression(table, name, platform, params=None):
     return Template(expr).substitute(subst), subject
 
 
-def _annotations(table, name, subject, lang):
+def _annotations(table, name, subject, lang, instance=None):
     item = table["items"][name]
     words = _TEXT[lang]
     level = table["levels"][item["criticality"]]
@@ -643,7 +643,9 @@ def _annotations(table, name, subject, lang):
         duration=human_duration(parse_duration(item["duration"]), lang),
     )
     summary = summary[:1].upper() + summary[1:]
-    host = "{{ $labels.instance }}"
+    # Prometheus expands $labels from the query's result, not from the rule's labels: a rule
+    # whose instance is a rule label (the Watchdog's vector(1)) names its host literally.
+    host = instance or "{{ $labels.instance }}"
     if subject:
         host += " ({{ $labels.%s }})" % subject  # noqa: UP031 - braces belong to Go templates
     unit = {"percent": " %", "ms": " ms", "hours": " h"}.get(item["unit"], "")
@@ -698,11 +700,11 @@ def render_rules(merged, platform, lang="en", params=None):
             "criticality": item["criticality"],
             "preventcare_item": name,
         }
+        instance = None
         if name == "tel_watchdog":
-            rule["labels"]["instance"] = dict(merged["params"], **(params or {}))[
-                "monitor_instance"
-            ]
-        rule["annotations"] = _annotations(merged, name, subject, lang)
+            instance = dict(merged["params"], **(params or {}))["monitor_instance"]
+            rule["labels"]["instance"] = instance
+        rule["annotations"] = _annotations(merged, name, subject, lang, instance)
         interval = format_duration(parse_duration(item["interval"]))
         group = groups.setdefault(
             interval,
