@@ -40,7 +40,6 @@ IMAGE = "localhost/preventcare-debian12:test"
 EXAMPLE = ROOT / "inventories" / "example"
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
 PROMETHEUS = "http://127.0.0.1:9090"
-ALERTMANAGER = "http://127.0.0.1:9093"
 # How the containers reach this machine (podman writes it into their /etc/hosts).
 HOST_FROM_CONTAINERS = "host.containers.internal"
 
@@ -49,7 +48,19 @@ _FETCH = (
     "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=15).read().decode())"
 )
 
-__all__ = ["LabError", "MailSink", "SiteLab", "podman", "podman_env"]
+__all__ = [
+    "EXAMPLE",
+    "HOST_FROM_CONTAINERS",
+    "IMAGE",
+    "PROMETHEUS",
+    "ROOT",
+    "Arrival",
+    "LabError",
+    "MailSink",
+    "SiteLab",
+    "podman",
+    "podman_env",
+]
 
 
 # --------------------------------------------------------------------------- mail
@@ -126,7 +137,7 @@ class MailSink:
 # --------------------------------------------------------------------------- hosts
 @dataclass
 class SiteLab:
-    """Containers named PREFIX-HOST on network PREFIX (SUBNET), plus the inventory to converge."""
+    """Containers PREFIX-HOST on network PREFIX (SUBNET_PREFIX.0/24), and their inventory."""
 
     workdir: Path
     prefix: str = "preventcare-e2e"

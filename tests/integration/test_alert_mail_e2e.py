@@ -1,0 +1,221 @@
+"""Alert e-mails end to end, from a site converged with playbooks/site_day.yml to a mailbox.
+
+A monitor host and a Linux server run as systemd containers; the example contract is copied
+with its SMTP relay pointed at a real SMTP server on this machine (aiosmtpd, no TLS, no auth),
+which the containers reach as host.containers.internal. The tests read what the surveillance
+team would read: the Watchdog heartbeat, then the mail of a required service stopped on the
+server, timed from the moment the rule's condition is met (MON-SYS-09: within one minute).
+
+Only the rule under test is changed, through the contract's threshold overrides: the required
+services rule is evaluated hourly in production (MON-SYS-08, "checked every hour"); the contract
+brings it to the counters' 30 s interval so its mail leaves on the counters' timing. The scrape
+interval, Alertmanager's group_wait and every other setting stay the production ones.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from site_lab import HOST_FROM_CONTAINERS, PROMETHEUS, ROOT, LabError, MailSink, SiteLab
+
+pytestmark = pytest.mark.podman
+
+MONITOR, SERVER = "mon01", "srv-lin01"
+UNIT = "cron.service"  # a required unit (params.linux_required_units) every Debian server runs
+OVERRIDES = {"sys_service_down": {"interval": "30s"}}
+BOOKLET_DELAY = 60  # seconds, MON-SYS-09
+TABLE = yaml.safe_load((ROOT / "data" / "thresholds.yml").read_text(encoding="utf-8"))
+
+
+class Site:
+    def __init__(self, lab: SiteLab, sink: MailSink, contract: dict):
+        self.lab, self.sink, self.contract = lab, sink, contract
+
+    def subjects(self) -> list[str]:
+        return [arrival.subject for arrival in self.sink.arrivals]
+
+    def firing(self, alertname: str, instance: str) -> dict | None:
+        alerts = self.lab.api(f"{PROMETHEUS}/api/v1/alerts")["data"]["alerts"]
+        return next(
+            (
+                alert
+                for alert in alerts
+                if alert["labels"]["alertname"] == alertname
+                and alert["labels"].get("instance") == instance
+                and alert["state"] == "firing"
+            ),
+            None,
+        )
+
+    def local_time(self, rfc3339: str) -> str:
+        """A Prometheus time as the French mail writes it, in the contract's time zone."""
+        return (
+            _instant(rfc3339)
+            .astimezone(ZoneInfo(self.contract["timezone"]))
+            .strftime("%d/%m/%Y %H:%M:%S %Z")
+        )
+
+
+def _use_the_lab_relay(port: int):
+    def edit(contract: dict):
+        # tls none without auth: the contract validator's one clear-text relay that is allowed.
+        contract["smtp_relay"] = {
+            "host": HOST_FROM_CONTAINERS,
+            "port": port,
+            "tls": "none",
+            "sender": contract["smtp_relay"]["sender"],
+        }
+        contract["thresholds"] = {**contract.get("thresholds", {}), **OVERRIDES}
+
+    return edit
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    if shutil.which("podman") is None:
+        message = (
+            "podman is not installed: the alert e-mail test needs rootful podman to run real "
+            "test hosts (scripts/setup.sh installs it)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    sink = MailSink().start()
+    lab = SiteLab(tmp_path_factory.mktemp("alert-e2e"), servers=(SERVER,))
+    try:
+        try:
+            lab.start()
+            lab.shell(
+                SERVER,
+                "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "
+                "apt-get install -q -y --no-install-recommends cron >/dev/null",
+                timeout=300,
+            )
+            inventory = lab.write_inventory(_use_the_lab_relay(sink.port))
+            lab.converge()
+        except LabError as exc:
+            pytest.fail(f"the test site could not be set up: {exc}", pytrace=False)
+        text = (inventory / "group_vars" / "all" / "preventcare.yml").read_text(encoding="utf-8")
+        yield Site(lab, sink, yaml.safe_load(text)["preventcare"])
+    finally:
+        lab.stop()
+        sink.stop()
+
+
+def _instant(rfc3339: str) -> datetime.datetime:
+    """A Prometheus time (nanoseconds, Z) as an aware datetime."""
+    return datetime.datetime.fromisoformat(rfc3339[:26].rstrip("Z") + "+00:00")
+
+
+def _expected_lines(item: str, host: str, summary_end: str) -> list[str]:
+    """Lines of the French alert mail (preventcare.tmpl) for one booklet item."""
+    entry = TABLE["items"][item]
+    level = TABLE["levels"][entry["criticality"]]
+    summary = entry["summary"]["fr"]
+    return [
+        f"Alerte : [{entry['requirement']}] {summary[:1].upper()}{summary[1:]}{summary_end}",
+        f"Serveur : {host}",
+        f"Exigence : {entry['requirement']}",
+        f"Criticité : {level['label']['fr']}",
+        f"Traitement (ALR-02) : {level['handling']['fr']}",
+    ]
+
+
+@pytest.mark.req("MON-TEL-01")
+@pytest.mark.req("ALR-01")
+@pytest.mark.req("ALR-02")
+def test_the_watchdog_heartbeat_reaches_the_surveillance_mailbox_in_french(site):
+    mail = site.sink.wait_for(lambda a: a.subject.endswith(" · Watchdog"), timeout=120)
+    assert mail, f"no Watchdog heartbeat within 120 s of the set-up; received: {site.subjects()}"
+
+    mailbox = site.contract["surveillance_mailbox"]
+    assert mail.rcpt_tos == [mailbox]
+    assert mail.message["To"] == mailbox
+    assert mail.mail_from == site.contract["smtp_relay"]["sender"]
+    assert mail.subject == f"[PreventCare martin] sans impact · MON-TEL-01 · {MONITOR} · Watchdog"
+    for line in _expected_lines("tel_watchdog", MONITOR, f" sur {MONITOR}"):
+        assert line in mail.body, f"{line!r} missing from the heartbeat:\n{mail.body}"
+    assert "Valeur mesurée : 1." in mail.body
+    watchdog = site.firing("Watchdog", MONITOR)
+    assert watchdog, "Prometheus has no firing Watchdog"
+    assert f"Depuis le : {site.local_time(watchdog['activeAt'])}" in mail.body, mail.body
+
+
+@pytest.mark.req("MON-SYS-08")
+@pytest.mark.req("MON-SYS-09")
+@pytest.mark.req("ALR-01")
+@pytest.mark.req("ALR-02")
+def test_a_stopped_required_service_is_mailed_within_the_booklets_minute(
+    site, capsys, record_property
+):
+    lab = site.lab
+
+    def unit_running():
+        found = lab.query(
+            f'node_systemd_unit_state{{instance="{SERVER}",name="{UNIT}",state="active"}}'
+        )
+        return found and found[0]["value"][1] == "1"
+
+    # The unit is seen running first, so that stopping it is the change the monitor reacts to.
+    assert lab.wait_for(unit_running, timeout=90), f"Prometheus never saw {UNIT} active"
+    groups = lab.api(f"{PROMETHEUS}/api/v1/rules?type=alert")["data"]["groups"]
+    group, rule = next(
+        (g, r)
+        for g in groups
+        if g["name"].startswith("preventcare-linux-")
+        for r in g["rules"]
+        if r["name"] == "RequiredServiceDown"
+    )
+    assert group["interval"] == 30, "the contract's interval override did not reach the rules"
+    hold = rule["duration"]  # the rule's own `for:`, in seconds
+
+    def is_alert(arrival):
+        return arrival.subject.endswith(f" · {SERVER} · RequiredServiceDown")
+
+    stopped_at = time.time()
+    lab.exec(SERVER, "systemctl", "stop", UNIT)
+    condition_met = stopped_at + hold
+    # Waited for longer than the booklet's minute so that a late mail is measured, not lost.
+    mail = site.sink.wait_for(is_alert, timeout=hold + 3 * BOOKLET_DELAY)
+    assert mail, (
+        f"no RequiredServiceDown mail {hold + 3 * BOOKLET_DELAY} s after stopping {UNIT}; "
+        f"received: {site.subjects()}"
+    )
+    alert = site.firing("RequiredServiceDown", SERVER)
+    assert alert, "Prometheus has no firing RequiredServiceDown for the server"
+    active_at = _instant(alert["activeAt"])
+    delay = mail.at - condition_met
+    report = (
+        f"\nMON-SYS-09: {UNIT} stopped on {SERVER}; the rule's for: {hold:g} s; "
+        f"Prometheus active {active_at.timestamp() - stopped_at:+.1f} s; "
+        f"mail received {delay:.1f} s after the condition was met "
+        f"({mail.at - active_at.timestamp():.1f} s after activeAt; booklet: {BOOKLET_DELAY} s)"
+    )
+    record_property("mon_sys_09_delay_seconds", round(delay, 1))
+    with capsys.disabled():
+        print(report)
+
+    assert mail.subject == (
+        f"[PreventCare martin] significative · MON-SYS-08 · {SERVER} · RequiredServiceDown"
+    )
+    assert mail.rcpt_tos == [site.contract["surveillance_mailbox"]]
+    site_name = "villeurbanne"
+    for line in _expected_lines(
+        "sys_service_down", f"{SERVER} ({site_name})", f" sur {SERVER} ({UNIT})"
+    ):
+        assert line in mail.body, f"{line!r} missing from the alert:\n{mail.body}"
+    assert "Valeur mesurée : 0." in mail.body  # node_systemd_unit_state{state="active"}
+    assert f"Depuis le : {site.local_time(alert['activeAt'])}" in mail.body, mail.body
+    assert stopped_at - 1 <= active_at.timestamp() <= mail.at
+
+    assert delay <= BOOKLET_DELAY, (
+        f"the alert mail left {delay:.1f} s after the condition was met, more than the "
+        f"booklet's {BOOKLET_DELAY} s (scrape 15 s + rule interval 30 s + group_wait 10 s "
+        "should stay under 60 s)" + report
+    )
