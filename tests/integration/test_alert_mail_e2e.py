@@ -15,13 +15,12 @@ interval, Alertmanager's group_wait and every other setting stay the production 
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
 import time
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from required_tools import require
 from site_lab import HOST_FROM_CONTAINERS, PROMETHEUS, ROOT, LabError, MailSink, SiteLab
 
 pytestmark = pytest.mark.podman
@@ -78,14 +77,7 @@ def _use_the_lab_relay(port: int):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if shutil.which("podman") is None:
-        message = (
-            "podman is not installed: the alert e-mail test needs rootful podman to run real "
-            "test hosts (scripts/setup.sh installs it)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    require("podman", "the alert e-mail test runs real test hosts")
     sink = MailSink().start()
     lab = SiteLab(tmp_path_factory.mktemp("alert-e2e"), servers=(SERVER,))
     try:

@@ -7,12 +7,11 @@ the surveillance mailbox behind the relay; the host outside gets Postfix's own r
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from required_tools import require
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "containers" / "postfix"))
 
@@ -33,14 +32,7 @@ SENDER = "preventcare@client.test"
 
 @pytest.fixture(scope="module")
 def lab():
-    if shutil.which("podman") is None:
-        message = (
-            "podman is not installed: this test needs rootful podman to run a real Postfix "
-            "relay (scripts/setup.sh installs it)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    require("podman", "this test runs a real Postfix relay in a container")
     started = PostfixLab()
     try:
         started.start()

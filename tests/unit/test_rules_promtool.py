@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +26,7 @@ from ansible.module_utils.preventcare_thresholds import (
     parse_duration,
     render_rules,
 )
+from required_tools import require
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "tests" / "promtool" / "scenarios.yml").read_text("utf-8"))
@@ -41,13 +40,7 @@ LONG = 6 * 3600
 
 
 def _promtool():
-    path = shutil.which("promtool")
-    if path:
-        return path
-    if os.environ.get("CI"):
-        pytest.fail("promtool is missing on this CI runner: install the `prometheus` package")
-    pytest.skip("promtool is not installed here (apt-get install prometheus); CI requires it")
-    return None
+    return require("promtool", "the rule tests run Prometheus's own rule engine")
 
 
 # ----------------------------------------------------------------- formulas
