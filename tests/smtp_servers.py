@@ -1,6 +1,6 @@
 """Real SMTP servers on 127.0.0.1 ephemeral ports for tests (aiosmtpd), and odd ones (raw sockets).
 
-Use as a pytest plugin (`pytest_plugins = ["smtp_servers"]`) for the fixtures `smtp_server`,
+Loaded as a pytest plugin (`-p smtp_servers` in pyproject.toml) for the fixtures `smtp_server`,
 `raw_server`, `closed_port` and `tls_material`, or call the helpers directly.
 """
 
@@ -146,7 +146,7 @@ class RecordingHandler:
         return "250 2.0.0 Ok: queued as PC0001"
 
 
-class _EphemeralController(Controller):
+class EphemeralController(Controller):
     """aiosmtpd Controller on port 0: learns the real port before its readiness probe."""
 
     def _trigger_server(self):
@@ -159,7 +159,7 @@ class SmtpServer:
     host: str
     port: int
     handler: RecordingHandler
-    controller: _EphemeralController
+    controller: EphemeralController
 
     @property
     def messages(self):
@@ -189,7 +189,7 @@ def start_smtp_server(
             return AuthResult(success=given == credentials, handled=False)
 
         options.update(auth_required=True, auth_require_tls=False, authenticator=authenticator)
-    controller = _EphemeralController(handler, hostname=LOOPBACK, port=0, **options)
+    controller = EphemeralController(handler, hostname=LOOPBACK, port=0, **options)
     controller.start()
     return SmtpServer(LOOPBACK, controller.port, handler, controller)
 

@@ -34,7 +34,7 @@ for _folder in (ROOT / "tests", ROOT / "tests" / "containers" / "postfix"):
         sys.path.insert(0, str(_folder))
 
 from postfix_relay import LabError, podman, podman_env  # noqa: E402
-from smtp_servers import RecordingHandler, _EphemeralController  # noqa: E402
+from smtp_servers import EphemeralController, RecordingHandler  # noqa: E402
 
 IMAGE = "localhost/preventcare-debian12:test"
 EXAMPLE = ROOT / "inventories" / "example"
@@ -103,7 +103,7 @@ class MailSink:
 
     def __init__(self):
         self.handler = _TimedHandler()
-        self.controller = _EphemeralController(
+        self.controller = EphemeralController(
             self.handler, hostname="0.0.0.0", port=0, server_hostname="relay.test", ready_timeout=5
         )
 

@@ -11,7 +11,6 @@ import pytest
 from ansible.module_utils.preventcare_smtp import SUBJECT_PREFIX, SmtpCheckError, check_relay
 from ansible_cli import run_module
 
-pytest_plugins = ["smtp_servers"]
 pytestmark = [
     pytest.mark.req("PRE-01"),
     # The test relays authenticate without TLS on purpose (aiosmtpd warns about it).
