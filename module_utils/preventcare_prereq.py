@@ -19,8 +19,8 @@ import ipaddress
 import os
 import re
 
-import yaml
 from ansible.module_utils.preventcare_contract import validate_contract
+from ansible.module_utils.preventcare_data import load_table
 from ansible.module_utils.preventcare_smtp import summarize
 
 STATUSES = ("PASS", "WARN", "FAIL", "UNREACHABLE", "NOT_APPLICABLE", "DECLARED")
@@ -1962,20 +1962,6 @@ def evaluate(bundles, contract, tables, today, egress=None):
 
 
 # ---------------------------------------------------------------- data tables
-
-
-def load_table(path):
-    """A data table (YAML mapping with schema_version 1); ValueError with a clear message."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            table = yaml.safe_load(handle)
-    except OSError as exc:
-        raise ValueError(f"cannot read the table {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"the table {path} is not valid YAML: {exc}") from None
-    if not isinstance(table, dict) or table.get("schema_version") != 1:
-        raise ValueError(f"the table {path} must be a mapping with schema_version: 1")
-    return table
 
 
 def load_tables(os_path=None, hardware_path=None):

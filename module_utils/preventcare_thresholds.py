@@ -13,10 +13,7 @@ import os
 import re
 from string import Template
 
-try:
-    import yaml
-except ImportError:  # managed hosts may lack PyYAML; only the controller loads the table
-    yaml = None
+from ansible.module_utils.preventcare_data import load_table
 
 DEFAULT_PATH = os.path.join(
     os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data", "thresholds.yml"
@@ -247,15 +244,7 @@ def validate_table(table, source="data/thresholds.yml"):
 def load_thresholds(path=None):
     """Read and check the thresholds table; ValueError lists every problem found."""
     path = path or DEFAULT_PATH
-    if yaml is None:
-        raise ValueError("PyYAML is needed to read the thresholds table (controller only)")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            table = yaml.safe_load(handle)
-    except OSError as exc:
-        raise ValueError(f"cannot read the thresholds table {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ValueError(f"the thresholds table {path} is not valid YAML: {exc}") from exc
+    table = load_table(path, "thresholds table")
     problems = validate_table(table, source=os.path.basename(path))
     if problems:
         raise ValueError(
