@@ -20,11 +20,13 @@ from collections.abc import Mapping
 
 import jsonschema
 import yaml
+from ansible.module_utils.preventcare_problems import Problem
+from ansible.module_utils.preventcare_problems import format_problems as list_problems
+from ansible.module_utils.preventcare_secrets import MASK, mask
 from ansible.module_utils.preventcare_thresholds import load_thresholds, merge_overrides
 
 SCHEMA_VERSION = 1
 ROOT = "preventcare"
-MASK = "********"
 EXAMPLE_FILE = "inventories/example/group_vars/all/preventcare.yml"
 SCHEMA_FILE = os.path.join(
     os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
@@ -59,22 +61,6 @@ class VaultText(str):
 
 class UnsafeText(str):
     """An `!unsafe` value: literal text that Ansible never templates."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the contract, phrased for the person who edits it."""
-
-    path: str
-    message: str
-    hint: str = ""
-    sort_key: tuple = dataclasses.field(default=(), compare=False, repr=False)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message, "hint": self.hint}
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" + (f" — {self.hint}" if self.hint else "")
 
 
 # ---------------------------------------------------------------- rendering
@@ -171,13 +157,12 @@ def format_problems(problems, source: str) -> str:
     if not problems:
         return f"contract OK ({source})"
     count = len(problems)
-    lines = [f"The PreventCare contract in {source} has {count} problem{'s' if count > 1 else ''}:"]
-    lines += [f"  - {problem}" for problem in problems]
-    lines.append(
+    return list_problems(
+        problems,
+        f"The PreventCare contract in {source} has {count} problem{'s' if count > 1 else ''}:",
         "Fix every line above, then check again with: bin/preventcare-contract <inventory dir> "
-        "(no host is touched until the contract is valid)."
+        "(no host is touched until the contract is valid).",
     )
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- value checks
@@ -791,18 +776,8 @@ def _check_thresholds(data, out):
     except ValueError as exc:
         out.add(("thresholds",), str(exc), "restore data/thresholds.yml from the repository")
         return
-    prefix = "preventcare.thresholds."
     for problem in merge_overrides(table, thresholds)[1]:
-        # "preventcare.thresholds.MON-SYS-05.value" -> ("thresholds", "MON-SYS-05", "value");
-        # keys may hold dots, so match them rather than split.
-        rest = problem["path"][len(prefix) :]
-        parts = ("thresholds",)
-        for key in thresholds:
-            if rest == str(key) or rest.startswith(f"{key}."):
-                field = rest[len(str(key)) + 1 :]
-                parts = ("thresholds", key, *((field,) if field else ()))
-                break
-        out.add(parts, problem["message"], problem["hint"])
+        out.add(problem.parts or ("thresholds",), problem.message, problem.hint)
 
 
 # ---------------------------------------------------------------- public API
@@ -824,9 +799,7 @@ def scrub(problems, secrets) -> list[Problem]:
         return list(problems)
     cleaned = []
     for problem in problems:
-        fields = [problem.path, problem.message, problem.hint]
-        for secret in secrets:
-            fields = [f.replace(secret, MASK) for f in fields]
+        fields = [mask(f, secrets) for f in (problem.path, problem.message, problem.hint)]
         cleaned.append(Problem(*fields, problem.sort_key))
     return cleaned
 

@@ -1,8 +1,47 @@
-"""Reading the project's data tables (data/*.yml): one reader, one set of messages."""
+"""The project's data: its tables (data/*.yml) and the plain values every layer exchanges."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+from collections.abc import Mapping
+
 import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+DATA_DIR = os.path.join(ROOT, "data")
+REPORT_SCHEMA = os.path.join(ROOT, "schemas", "report.schema.json")
+
+
+def _requirement_id_pattern():
+    # The report schema defines what a requirement ID looks like; Python reads it there.
+    with open(REPORT_SCHEMA, encoding="utf-8") as handle:
+        return json.load(handle)["$defs"]["requirement_id"]["pattern"]
+
+
+REQUIREMENT_ID = re.compile(_requirement_id_pattern())
+
+_SCALARS = {bool: bool, int: int, float: float, str: str}
+
+
+def plain(value, depth=0):
+    """A JSON-able copy with builtin types only (Ansible hands over tagged/lazy/unsafe types)."""
+    if value is None or depth > 64:
+        return None if value is None else "..."
+    for kind, convert in _SCALARS.items():  # bool before int: True is an int
+        if isinstance(value, kind):
+            return convert(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v, depth + 1) for v in value]
+    return str(value)
+
+
+def data_path(name):
+    """The path of a table under data/."""
+    return os.path.join(DATA_DIR, name)
 
 
 def load_table(path, what="table"):

@@ -10,7 +10,6 @@ Controller-side only (action plugins and tests): it needs Jinja2 and never runs 
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -20,6 +19,8 @@ from datetime import datetime, timezone
 
 import jinja2
 import jsonschema
+from ansible.module_utils.preventcare_data import REQUIREMENT_ID, plain
+from ansible.module_utils.preventcare_secrets import mask, secret_forms
 
 SCHEMA_VERSION = 1
 STATUSES = ("PASS", "WARN", "FAIL", "UNREACHABLE", "NOT_APPLICABLE", "DECLARED")
@@ -30,13 +31,10 @@ FORMATS = ("json", "html", "md", "junit")
 EXTENSIONS = {"json": "json", "html": "html", "md": "md", "junit": "xml"}
 LANGUAGES = ("fr", "en")
 CONTRACT_HOST = "contract"
-MASK = "********"
 # Contacts' personal data may only appear in the technical document and the visit sheet (SEC-02).
 CONTACTS_ALLOWED = {"prerequisites": False, "visit": True}
-MIN_SECRET_LENGTH = 4  # shorter values would garble every report without protecting anything
 
 RESULT_KEYS = ("host", "requirement", "check", "status", "blocking", "title", "evidence", "hint")
-_REQUIREMENT_ID = re.compile(r"^[A-Z]{2,4}(?:-[A-Z]{2,4})?-[0-9]{2}$")
 _CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -149,23 +147,6 @@ class ReportError(ValueError):
 # ---------------------------------------------------------------- input
 
 
-_SCALARS = {bool: bool, int: int, float: float, str: str}
-
-
-def plain(value, depth=0):
-    """A JSON-able copy with builtin types only (Ansible hands over tagged/unsafe subclasses)."""
-    if value is None or depth > 64:
-        return None if value is None else "..."
-    for kind, convert in _SCALARS.items():  # bool before int: True is an int
-        if isinstance(value, kind):
-            return convert(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v, depth + 1) for v in value]
-    return str(value)
-
-
 def _matches(pattern, value):
     return isinstance(value, str) and pattern.match(value) is not None
 
@@ -180,7 +161,7 @@ def _result_problems(index, item):
     problems = [f"{where} has no '{key}'" for key in RESULT_KEYS if key not in item]
     checks = [
         ("host", lambda v: isinstance(v, str) and v.strip() != "", "a host name"),
-        ("requirement", lambda v: _matches(_REQUIREMENT_ID, v), "an ID like PRE-02"),
+        ("requirement", lambda v: _matches(REQUIREMENT_ID, v), "an ID like PRE-02"),
         ("check", lambda v: _matches(_CHECK_ID, v), "a short id like static_addressing"),
         ("status", lambda v: v in STATUSES, "one of " + ", ".join(STATUSES)),
         ("blocking", lambda v: isinstance(v, bool), "true or false"),
@@ -244,19 +225,6 @@ def check_run_id(run_id):
 # ---------------------------------------------------------------- scrubbing
 
 
-def secret_variants(secrets, username=None):
-    """The secrets and the encodings an SMTP transcript could carry (base64, AUTH PLAIN)."""
-    out = set()
-    for secret in secrets:
-        if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH or secret == MASK:
-            continue
-        out.add(secret)
-        out.add(base64.b64encode(secret.encode()).decode())
-        if username:
-            out.add(base64.b64encode(f"\0{username}\0{secret}".encode()).decode())
-    return sorted(out, key=len, reverse=True)
-
-
 def _phone_pattern(phone):
     digits = re.sub(r"\D", "", phone)
     if len(digits) < 6:
@@ -290,8 +258,7 @@ def contact_patterns(contract):
 def scrub(value, secrets=(), patterns=()):
     """A copy of a JSON-able value with every secret masked and every pattern replaced."""
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, MASK)
+        value = mask(value, secrets)
         for pattern, replacement in patterns:
             value = pattern.sub(replacement, value)
         return value
@@ -356,7 +323,7 @@ def build_report(results, contract, run_id, kind="prerequisites", *, generated_a
     check_run_id(run_id)
     check_results(results)
     username = (((contract.get("smtp_relay") or {}).get("auth")) or {}).get("username")
-    hidden = secret_variants(list(secrets), username if isinstance(username, str) else None)
+    hidden = secret_forms(list(secrets), username if isinstance(username, str) else None)
     patterns = [] if CONTACTS_ALLOWED[kind] else contact_patterns(contract)
 
     cleaned = []

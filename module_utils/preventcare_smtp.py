@@ -28,10 +28,11 @@ import time
 from datetime import datetime, timezone
 from email.utils import formatdate, make_msgid
 
+from ansible.module_utils.preventcare_secrets import MASK, mask, secret_forms
+
 TLS_MODES = ("none", "starttls", "tls")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 SUBJECT_PREFIX = "PreventCare PRE-01 test"
-REDACTED = "********"
 FAILURE_CLASSES = (
     "dns",
     "refused",
@@ -240,13 +241,6 @@ def _ms(start):
     return round((time.monotonic() - start) * 1000)
 
 
-def _redact(text, secret_values):
-    for value in secret_values:
-        if value:
-            text = text.replace(value, REDACTED)
-    return text
-
-
 def _rdn_text(rdns):
     short = {
         "commonName": "CN",
@@ -296,7 +290,7 @@ class _Dialogue:
             "code": code if isinstance(code, int) else None,
             "name": errno.errorcode.get(code) if isinstance(code, int) and code > 0 else None,
             "reason": None,
-            "message": _redact(str(exc), self.secret_values),
+            "message": mask(str(exc), self.secret_values),
         }
         if isinstance(exc, ssl.SSLCertVerificationError):
             record["reason"] = f"{exc.reason}: {exc.verify_message}"
@@ -354,7 +348,7 @@ class _Dialogue:
             raw = self.reader.readline(8192)
             if not raw:
                 raise ConnectionClosedError("the server closed the connection")
-            text = _redact(raw.decode("utf-8", "replace").rstrip("\r\n"), self.secret_values)
+            text = mask(raw.decode("utf-8", "replace").rstrip("\r\n"), self.secret_values)
             if len(text) < 3 or not text[:3].isdigit() or text[3:4] not in ("", " ", "-"):
                 raise BadReplyError(f"not an SMTP reply: {text[:200]!r}")
             lines.append(text[4:])
@@ -455,10 +449,8 @@ def run_dialogue(
     port = port or DEFAULT_PORTS[tls]
     context = tls_context(validate_certs, ca_path)
     helo_name = helo_name or socket.getfqdn()
-    secret_values = []
-    if password:
-        plain = base64.b64encode(f"\0{username}\0{password}".encode()).decode()
-        secret_values = [password, plain, base64.b64encode(password.encode()).decode()]
+    # Every form the password can take on the wire, masked in the transcript (SEC-01).
+    secret_values = secret_forms([password], username, min_length=1) if password else []
     token = secrets.token_hex(8) if send_test_message and not check_mode else None
     session = _Dialogue(timeout, secret_values)
     result = {"capabilities": [], "message_sent": False, "token": None, "subject": None}
@@ -516,13 +508,13 @@ def _authenticate(session, keywords, username, password):
     mechanisms = auth_mechanisms(keywords)
     if "PLAIN" in mechanisms:
         blob = base64.b64encode(f"\0{username}\0{password}".encode()).decode()
-        session.exchange("auth", f"AUTH PLAIN {blob}", f"AUTH PLAIN {REDACTED}", expected=(235,))
+        session.exchange("auth", f"AUTH PLAIN {blob}", f"AUTH PLAIN {MASK}", expected=(235,))
     elif "LOGIN" in mechanisms:
         session.exchange("auth", "AUTH LOGIN", expected=(334,))
         user = base64.b64encode(username.encode()).decode()
-        session.exchange("auth_username", user, REDACTED, expected=(334,))
+        session.exchange("auth_username", user, MASK, expected=(334,))
         secret = base64.b64encode(password.encode()).decode()
-        session.exchange("auth_password", secret, REDACTED, expected=(235,))
+        session.exchange("auth_password", secret, MASK, expected=(235,))
     else:
         session.quit()  # classify() reports auth_failed from the EHLO reply
         raise _Stop

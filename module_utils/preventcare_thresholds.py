@@ -8,12 +8,14 @@ bin/preventcare-rules. The table is data/thresholds.yml; the contract's override
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import os
 import re
 from string import Template
 
-from ansible.module_utils.preventcare_data import load_table
+from ansible.module_utils.preventcare_data import REQUIREMENT_ID, load_table
+from ansible.module_utils.preventcare_problems import Problem, format_problems
 
 DEFAULT_PATH = os.path.join(
     os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data", "thresholds.yml"
@@ -50,7 +52,6 @@ _DURATION_UNITS_MS = (
     1000,
     1,
 )
-_REQ_RE = re.compile(r"^[A-Z]{2,4}(?:-[A-Z]{2,4})?-\d{2}$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -118,8 +119,8 @@ def format_threshold(item, lang):
 
 
 # --------------------------------------------------------------------------- loading
-def _problem(path, message, hint=""):
-    return {"path": path, "message": message, "hint": hint}
+def _problem(path, message, hint="", parts=()):
+    return Problem(path, message, hint, parts=parts)
 
 
 def _close(word, choices):
@@ -190,7 +191,7 @@ def _check_item(path, item):
     if item["unit"] not in UNITS:
         return [_problem(f"{path}.unit", f"unit must be one of {UNITS}", "")]
     problems = []
-    if not _REQ_RE.match(str(item["requirement"])):
+    if not REQUIREMENT_ID.match(str(item["requirement"])):
         problems.append(_problem(f"{path}.requirement", "not a SPEC ID like MON-SYS-01", ""))
     if item["comparison"] not in COMPARISONS or (
         (item["unit"] == "bool") != (item["comparison"] == "==")
@@ -247,19 +248,8 @@ def load_thresholds(path=None):
     table = load_table(path, "thresholds table")
     problems = validate_table(table, source=os.path.basename(path))
     if problems:
-        raise ValueError(
-            f"the thresholds table {path} is inconsistent:\n" + format_problems(problems)
-        )
+        raise ValueError(format_problems(problems, f"the thresholds table {path} is inconsistent:"))
     return table
-
-
-def format_problems(problems):
-    """One line per problem: "path: message (hint)"."""
-    lines = []
-    for problem in problems:
-        hint = f" ({problem['hint']})" if problem.get("hint") else ""
-        lines.append(f"- {problem['path']}: {problem['message']}{hint}")
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- overrides
@@ -275,7 +265,8 @@ def merge_overrides(table, overrides):
     """Merge the contract's threshold overrides over the table.
 
     Returns (merged, problems); `merged` is a new table (the input is left alone) and
-    `problems` lists {path, message, hint} for every invalid override.
+    `problems` lists a Problem (path, message, hint; parts under the contract root) for every
+    invalid override.
     """
     merged = copy.deepcopy(table)
     problems = []
@@ -288,6 +279,7 @@ def merge_overrides(table, overrides):
                 "must be a mapping of requirement IDs to overrides, "
                 f"not {type(overrides).__name__}",
                 "e.g. {MON-SYS-05: {value: 97}}",
+                ("thresholds",),
             )
         )
         return merged, problems
@@ -299,11 +291,18 @@ def merge_overrides(table, overrides):
             hint = _close(key, requirements + list(table["items"])) or (
                 "known requirement IDs: " + ", ".join(requirements)
             )
-            problems.append(_problem(path, f"unknown requirement ID or item {key!r}", hint))
+            problems.append(
+                _problem(path, f"unknown requirement ID or item {key!r}", hint, ("thresholds", key))
+            )
             continue
         if not isinstance(change, dict):
             problems.append(
-                _problem(path, "must be a mapping of settings", "e.g. {value: 97, duration: 25m}")
+                _problem(
+                    path,
+                    "must be a mapping of settings",
+                    "e.g. {value: 97, duration: 25m}",
+                    ("thresholds", key),
+                )
             )
             continue
         for field, new in change.items():
@@ -314,12 +313,15 @@ def merge_overrides(table, overrides):
                         fpath,
                         f"unknown setting {field!r}",
                         _close(field, OVERRIDE_KEYS) or f"use one of: {', '.join(OVERRIDE_KEYS)}",
+                        ("thresholds", key, field),
                     )
                 )
                 continue
             found = _check_override(fpath, table, (key, names), field, new)
             if found:
-                problems += found
+                problems += [
+                    dataclasses.replace(p, parts=("thresholds", key, field)) for p in found
+                ]
                 continue
             for name in names:
                 _apply(merged["items"][name], field, new)
@@ -703,10 +705,49 @@ def render_rules(merged, platform, lang="en", params=None):
     return sorted(groups.values(), key=lambda g: parse_duration(g["interval"]))
 
 
-def delivery_schedule(merged):
-    """Alertmanager hints per alert name: {alert: {"daily_at": "03:00", "repeat": "1h"}}."""
-    return {
-        item["alert"]: dict(item["delivery"])
-        for item in merged["items"].values()
-        if item.get("delivery") and item.get("enabled", True) is not False
-    }
+def contract_rule_params(contract):
+    """The rule parameters that come from the contract: the monitor host and backup hosts."""
+    params = {}
+    if contract.get("monitor_host"):
+        params["monitor_instance"] = str(contract["monitor_host"])
+    hosts = sorted(
+        {str(b["host"]) for b in contract.get("backup") or [] if isinstance(b, dict) and b.get("host")}
+    )
+    if hosts:
+        # Scrape targets are "host" or "host:port".
+        names = "|".join(h.replace(".", "\\.") for h in hosts)
+        params["backup_instances"] = f"({names})(:[0-9]+)?"
+    return params
+
+
+def alert_routes(merged, daily_window_minutes):
+    """Alertmanager's routes and time intervals, from the table's delivery hints.
+
+    {"routes": [{alert, requirement, repeat_interval?, active_time_intervals?}],
+     "time_intervals": [{name, start_time, end_time}]}: the Watchdog every hour (MON-TEL-01),
+    link alerts until the link is restored (MON-TEL-02), the daily low-disk mail inside a
+    short window starting at its local time (MON-SYS-06). The template adds the time zone.
+    """
+    routes, intervals = [], {}
+    for _name, item in sorted(merged["items"].items()):
+        delivery = item.get("delivery")
+        if not delivery or item.get("enabled", True) is False:
+            continue
+        route = {"alert": item["alert"], "requirement": item["requirement"]}
+        daily_at = delivery.get("daily_at")
+        if daily_at:
+            name = "preventcare-daily-" + daily_at.replace(":", "")
+            hours, minutes = (int(part) for part in daily_at.split(":"))
+            end = min(hours * 60 + minutes + int(daily_window_minutes), 24 * 60)
+            intervals[name] = {
+                "name": name,
+                "start_time": daily_at,
+                "end_time": "%02d:%02d" % divmod(end, 60),
+            }
+            route["active_time_intervals"] = [name]
+            # Once inside the window, not again until the next day's window.
+            route["repeat_interval"] = delivery.get("repeat") or "1h"
+        elif delivery.get("repeat"):
+            route["repeat_interval"] = delivery["repeat"]
+        routes.append(route)
+    return {"routes": routes, "time_intervals": [intervals[k] for k in sorted(intervals)]}

@@ -7,19 +7,15 @@ import os
 import sys
 from pathlib import Path
 
-import ansible.module_utils
-
 ROOT = Path(__file__).resolve().parent.parent
 
-# Modules import shared code as ansible.module_utils.<name>; AnsiballZ builds that
-# namespace for modules only, so the tests extend it the same way the controller
-# plugins do (see action_plugins/*.py).
-if str(ROOT / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(ROOT / "module_utils"))
-
+# The plugins' folders, so tests import them by file name; bin/preventcare_env makes
+# module_utils importable as ansible.module_utils.<name>, as the tools do.
 for folder in ("library", "filter_plugins", "action_plugins", "bin"):
     if str(ROOT / folder) not in sys.path:
         sys.path.insert(0, str(ROOT / folder))
+
+import preventcare_env  # noqa: E402, F401
 
 
 def pytest_collection_modifyitems(config, items):

@@ -13,6 +13,12 @@ import os
 
 import ansible.module_utils as _amu
 
+# The project's one import bootstrap for Ansible runs. AnsiballZ gives modules their
+# ansible.module_utils.<name> imports; controller-side plugins get them from this line.
+# Ansible loads vars plugins when it reads the inventory, before it templates a filter or
+# runs an action, so every filter and action plugin of the project finds module_utils/
+# here (molecule's generated ansible.cfg enables this plugin too). Outside Ansible (bin/
+# tools, pytest) the same is done by bin/preventcare_env.py.
 _MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
 _MU in _amu.__path__ or _amu.__path__.append(_MU)
 

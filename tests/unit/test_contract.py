@@ -751,18 +751,14 @@ def test_cli_usage_errors_exit_2(tmp_path):
 
 
 def _ansible_playbook(tmp_path: Path, inventory: Path, playbook: str):
-    cfg = tmp_path / "ansible.cfg"
-    cfg.write_text(
-        "[defaults]\n"
-        f"action_plugins = {ROOT / 'action_plugins'}\n"
-        f"module_utils = {ROOT / 'module_utils'}\n"
-        f"local_tmp = {tmp_path / 'ansible-tmp'}\n"
-        "nocolor = true\n"
-        "retry_files_enabled = false\n"
-    )
     (tmp_path / "play.yml").write_text(textwrap.dedent(playbook))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env["ANSIBLE_CONFIG"] = str(cfg)
+    # The project's configuration, as a user runs it; temporary files and facts here.
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "ansible-tmp")
+    env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(tmp_path / "facts")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_CALLBACK_RESULT_FORMAT"] = "json"
     binary = Path(sys.executable).parent / "ansible-playbook"
     command = [str(binary if binary.exists() else shutil.which("ansible-playbook"))]
     return subprocess.run(
@@ -783,7 +779,7 @@ PLAYBOOK = """\
       gather_facts: false
       tasks:
         - name: Validate the client contract
-          preventcare_contract:
+          preventcare_validate_contract:
           run_once: true
     """
 
@@ -822,11 +818,11 @@ def test_action_plugin_fails_with_every_problem_and_no_traceback(tmp_path):
           gather_facts: false
           tasks:
             - name: Validate the client contract
-              preventcare_contract:
+              preventcare_validate_contract:
               run_once: true
               ignore_errors: true
             - name: Validate a contract whose password comes from an absent vault
-              preventcare_contract:
+              preventcare_validate_contract:
                 contract: "{{ preventcare }}"
               vars:
                 vault_preventcare_smtp_password: "{{ vault_not_loaded }}"

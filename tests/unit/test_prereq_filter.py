@@ -10,7 +10,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.preventcare_contract import normalise_contract
-from preventcare_prereq import (
+from preventcare_prereq_filters import (
     FilterModule,
     preventcare_prerequisites,
     preventcare_public_ipv4,

@@ -549,7 +549,7 @@ SMTP_FAIL = {
         (
             {
                 "failed": True,
-                "msg": "preventcare_smtp: invalid arguments: port 70000 is out of range",
+                "msg": "preventcare_smtp_dialogue: invalid arguments: port 70000 is out of range",
             },
             "FAIL",
             "n'a pas pu s'exécuter",

@@ -77,7 +77,7 @@ PLAYBOOK = """\
   gather_facts: false
   tasks:
     - name: Write the prerequisites report
-      preventcare_report:
+      preventcare_write_report:
         kind: prerequisites
         results: "{{ results }}"
         contract: "{{ preventcare_contract }}"
@@ -124,18 +124,15 @@ def _project(tmp_path, results=RESULTS):
         }
     }
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory, allow_unicode=True))
-    (tmp_path / "ansible.cfg").write_text(
-        "[defaults]\n"
-        f"action_plugins = {ROOT / 'action_plugins'}\n"
-        "interpreter_python = auto_silent\n"
-        "callback_result_format = json\n"
-    )
 
 
 def _run(tmp_path, *extra):
+    # The project's configuration, as a user runs it; temporary files and facts here.
     env = {
-        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "facts"),
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
     }
     code, _, output = run(
         "ansible-playbook", "-i", "hosts.yml", "site.yml", *extra, cwd=tmp_path, env=env

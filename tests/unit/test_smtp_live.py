@@ -245,7 +245,7 @@ def test_unresolvable_name():
 
 
 def run_ansible(tmp_path, args, *extra):
-    return run_module("preventcare_smtp", args, tmp_path, *extra)
+    return run_module("preventcare_smtp_dialogue", args, tmp_path, *extra)
 
 
 def test_ansible_module_success(smtp_server, tmp_path):

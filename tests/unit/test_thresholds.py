@@ -15,14 +15,14 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.preventcare_thresholds import (
     LEVELS,
     PLATFORMS,
-    delivery_schedule,
+    alert_routes,
     format_duration,
     load_thresholds,
     merge_overrides,
     parse_duration,
     render_rules,
 )
-from preventcare_thresholds import FilterModule
+from preventcare_thresholds_filters import FilterModule
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "bin" / "preventcare-rules"
@@ -56,7 +56,7 @@ def rule_for(table, name, platform, lang="en"):
 
 
 def paths(problems):
-    return [p["path"] for p in problems]
+    return [p.path for p in problems]
 
 
 # ------------------------------------------------------------------ durations
@@ -114,13 +114,29 @@ def test_queue_length_is_read_as_a_ratio_not_a_percentage():
     assert item["value"] * 100 == TABLE["items"]["sys_disk_time"]["value"]
 
 
+def route(table, alert, window=20):
+    """The Alertmanager route the template renders for `alert`, with its time intervals."""
+    delivery = alert_routes(table, window)
+    found = next(r for r in delivery["routes"] if r["alert"] == alert)
+    names = found.get("active_time_intervals", [])
+    return found, [t for t in delivery["time_intervals"] if t["name"] in names]
+
+
 @pytest.mark.req("MON-SYS-06")
 def test_low_disk_space_is_delivered_once_a_day_at_three():
-    schedule = delivery_schedule(TABLE)
-    assert schedule["DiskSpaceLow"]["daily_at"] == "03:00"
+    found, [interval] = route(TABLE, "DiskSpaceLow")
+    assert (interval["start_time"], interval["end_time"]) == ("03:00", "03:20")
+    assert parse_duration(found["repeat_interval"]) < 86400
     merged, problems = merge_overrides(TABLE, {"MON-SYS-06": {"daily_at": "04:30"}})
     assert problems == []
-    assert delivery_schedule(merged)["DiskSpaceLow"]["daily_at"] == "04:30"
+    _, [moved] = route(merged, "DiskSpaceLow")
+    assert moved["start_time"] == "04:30"
+
+
+def test_a_late_daily_window_ends_at_midnight():
+    merged, _ = merge_overrides(TABLE, {"MON-SYS-06": {"daily_at": "23:50"}})
+    _, [interval] = route(merged, "DiskSpaceLow", window=20)
+    assert interval["end_time"] == "24:00"
 
 
 @pytest.mark.req("MON-TEL-01")
@@ -131,12 +147,16 @@ def test_watchdog_always_fires_hourly_and_its_absence_is_major():
     assert rule["labels"]["criticality"] == "none"
     assert rule["labels"]["instance"] == TABLE["params"]["monitor_instance"]
     assert TABLE["items"]["tel_watchdog"]["absence_criticality"] == "major"
-    assert parse_duration(delivery_schedule(TABLE)["Watchdog"]["repeat"]) == 3600
+    found, intervals = route(TABLE, "Watchdog")
+    assert parse_duration(found["repeat_interval"]) == 3600
+    assert intervals == []
 
 
 @pytest.mark.req("MON-TEL-02")
 def test_vpn_loss_repeats_until_the_link_is_restored():
-    assert delivery_schedule(TABLE)["SiteVpnLinkDown"]["repeat"]
+    found, intervals = route(TABLE, "SiteVpnLinkDown")
+    assert parse_duration(found["repeat_interval"]) <= 3600
+    assert intervals == []
     assert rule_for(TABLE, "tel_vpn_down", "site")["labels"]["criticality"] == "major"
 
 
@@ -246,9 +266,9 @@ def test_invalid_override_is_reported_with_path_and_hint(change, path, message, 
     merged, problems = merge_overrides(TABLE, {"MON-SYS-05": change})
     assert len(problems) == 1, problems
     problem = problems[0]
-    assert problem["path"] == f"preventcare.thresholds.MON-SYS-05.{path}"
-    assert message in problem["message"]
-    assert hint in problem["hint"]
+    assert problem.path == f"preventcare.thresholds.MON-SYS-05.{path}"
+    assert message in problem.message
+    assert hint in problem.hint
     assert merged["items"]["sys_processor"] == TABLE["items"]["sys_processor"]
 
 
@@ -263,8 +283,8 @@ def test_invalid_override_is_reported_with_path_and_hint(change, path, message, 
 def test_unknown_requirement_id_is_rejected_with_a_hint(key, hint):
     _, problems = merge_overrides(TABLE, {key: {"value": 97}})
     assert paths(problems) == [f"preventcare.thresholds.{key}"]
-    assert "unknown requirement ID" in problems[0]["message"]
-    assert hint in problems[0]["hint"]
+    assert "unknown requirement ID" in problems[0].message
+    assert hint in problems[0].hint
 
 
 def test_every_problem_is_reported_at_once():
@@ -286,8 +306,8 @@ def test_every_problem_is_reported_at_once():
 
 def test_value_of_a_requirement_with_several_items_must_name_the_item():
     _, problems = merge_overrides(TABLE, {"MON-SYS-07": {"value": 5}})
-    assert "covers several items" in problems[0]["message"]
-    assert "preventcare.thresholds.sys_eventlog_errors.value" in problems[0]["hint"]
+    assert "covers several items" in problems[0].message
+    assert "preventcare.thresholds.sys_eventlog_errors.value" in problems[0].hint
     merged, problems = merge_overrides(TABLE, {"sys_eventlog_errors": {"value": 5}})
     assert problems == []
     assert rule_for(merged, "sys_eventlog_errors", "windows")["expr"].endswith("> 5")
@@ -295,8 +315,8 @@ def test_value_of_a_requirement_with_several_items_must_name_the_item():
 
 def test_yes_no_alert_has_no_value_to_override():
     _, problems = merge_overrides(TABLE, {"sys_reboot": {"value": 3}})
-    assert "no threshold value" in problems[0]["message"]
-    assert "enabled: false" in problems[0]["hint"]
+    assert "no threshold value" in problems[0].message
+    assert "enabled: false" in problems[0].hint
 
 
 def test_requirement_wide_settings_apply_to_each_of_its_items():
@@ -317,7 +337,7 @@ def test_disabled_item_renders_no_rule():
 def test_overrides_must_be_a_mapping():
     _, problems = merge_overrides(TABLE, ["MON-SYS-05"])
     assert paths(problems) == ["preventcare.thresholds"]
-    assert "e.g. {MON-SYS-05: {value: 97}}" in problems[0]["hint"]
+    assert "e.g. {MON-SYS-05: {value: 97}}" in problems[0].hint
 
 
 # ------------------------------------------------------------------ rendering
@@ -504,9 +524,9 @@ def test_cli_lists_every_bad_override_and_exits_1(tmp_path):
     ("content", "message"),
     [
         (None, "cannot read the contract"),
-        ("other: 1\n", "has no `preventcare:` mapping"),
-        ("preventcare: [\n", "is not valid YAML"),
-        ("$ANSIBLE_VAULT;1.1;AES256\n3132\n", "is vault-encrypted"),
+        ("other: 1\n", "no top-level 'preventcare' key"),
+        ("preventcare: [\n", "line 2, column 1"),
+        ("$ANSIBLE_VAULT;1.1;AES256\n3132\n", "the whole file is encrypted with ansible-vault"),
     ],
 )
 def test_cli_explains_an_unusable_contract(tmp_path, content, message):
@@ -517,6 +537,14 @@ def test_cli_explains_an_unusable_contract(tmp_path, content, message):
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_reads_a_contract_with_an_inline_vault_value_as_the_validator_does(tmp_path):
+    """The one contract loader serves every tool: what bin/preventcare-contract accepts."""
+    contract = ROOT / "tests" / "fixtures" / "contracts" / "good" / "vault-inline.yml"
+    result = run_cli("--contract", contract, "--out", tmp_path / "out", "--platform", "site")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "preventcare-site.rules.yml").is_file()
 
 
 def test_cli_renders_one_platform_in_the_requested_language(tmp_path):

@@ -167,7 +167,7 @@ class PostfixLab:
 def run_module(container: str, args: dict, workdir: Path, *extra) -> tuple[int, dict, str]:
     """Run preventcare_smtp on a test host through Ansible's podman connection."""
     return ansible_cli.run_module(
-        "preventcare_smtp",
+        "preventcare_smtp_dialogue",
         args,
         workdir,
         *extra,

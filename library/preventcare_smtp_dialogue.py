@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: preventcare_smtp
+module: preventcare_smtp_dialogue
 short_description: Check the client's SMTP relay relays mail to the surveillance mailbox (PRE-01)
 description:
   - Speaks SMTP with the relay from the host the task runs on, step by step - connect, banner,
@@ -96,7 +96,7 @@ notes:
 
 EXAMPLES = r"""
 - name: Check that the relay accepts mail for the surveillance mailbox
-  preventcare_smtp:
+  preventcare_smtp_dialogue:
     host: "{{ preventcare.smtp_relay.host }}"
     port: "{{ preventcare.smtp_relay.port }}"
     tls: "{{ preventcare.smtp_relay.tls }}"
@@ -109,7 +109,7 @@ EXAMPLES = r"""
   register: __prerequisites_smtp
 
 - name: Send a real test message through a relay signed by the client's own CA
-  preventcare_smtp:
+  preventcare_smtp_dialogue:
     host: relay.martin.example
     port: 587
     tls: starttls
@@ -269,7 +269,7 @@ def main():
     params = module.params
     problems = _argument_problems(params)
     if problems:
-        module.fail_json(msg="preventcare_smtp: invalid arguments: " + "; ".join(problems))
+        module.fail_json(msg="preventcare_smtp_dialogue: invalid arguments: " + "; ".join(problems))
     try:
         result = check_relay(
             language=params["language"],
@@ -288,7 +288,7 @@ def main():
             check_mode=module.check_mode,
         )
     except SmtpCheckError as exc:
-        module.fail_json(msg=f"preventcare_smtp: {exc}")
+        module.fail_json(msg=f"preventcare_smtp_dialogue: {exc}")
     module.exit_json(changed=result["message_sent"], **result)
 
 

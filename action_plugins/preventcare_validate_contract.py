@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
-import ansible.module_utils as _amu
-
-_MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
-_MU in _amu.__path__ or _amu.__path__.append(_MU)
-
-from collections.abc import Mapping  # noqa: E402
-
-from ansible.errors import AnsibleError, AnsibleUndefinedVariable  # noqa: E402
-from ansible.module_utils.preventcare_contract import (  # noqa: E402
+from ansible.errors import AnsibleError, AnsibleUndefinedVariable
+from ansible.module_utils.preventcare_contract import (
     VAULT_HINT,
     Problem,
     format_problems,
@@ -22,7 +16,7 @@ from ansible.module_utils.preventcare_contract import (  # noqa: E402
     secret_values,
     validate_contract,
 )
-from ansible.plugins.action import ActionBase  # noqa: E402
+from ansible.plugins.action import ActionBase
 
 try:  # ansible-core >= 2.19: inline vault values reach plugins still encrypted
     from ansible.parsing.vault import EncryptedString
@@ -31,7 +25,7 @@ except ImportError:  # pragma: no cover - older ansible-core
 
 DOCUMENTATION = r"""
 ---
-action: preventcare_contract
+action: preventcare_validate_contract
 short_description: Validate the PreventCare client contract
 description:
   - Checks the C(preventcare) variable against C(schemas/contract.schema.json) and the
@@ -51,7 +45,7 @@ options:
 
 EXAMPLES = r"""
 - name: Validate the client contract before touching any host
-  preventcare_contract:
+  preventcare_validate_contract:
   run_once: true
 """
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
-import ansible.module_utils as _amu
-
-_MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
-_MU in _amu.__path__ or _amu.__path__.append(_MU)
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible.module_utils.preventcare_thresholds import (  # noqa: E402
-    format_problems,
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.preventcare_problems import format_problems
+from ansible.module_utils.preventcare_thresholds import (
+    alert_routes,
+    contract_rule_params,
     load_thresholds,
     merge_overrides,
     render_rules,
@@ -37,8 +32,9 @@ def preventcare_thresholds_merge(overrides, table=None):
     merged, problems = merge_overrides(_table(table), overrides)
     if problems:
         raise AnsibleFilterError(
-            "invalid threshold overrides in the contract; fix these fields:\n"
-            + format_problems(problems)
+            format_problems(
+                problems, "invalid threshold overrides in the contract; fix these fields:"
+            )
         )
     return merged
 
@@ -60,6 +56,31 @@ def preventcare_rules(merged, platform, lang="en", params=None):
         raise AnsibleFilterError(f"preventcare_rules: {exc}") from exc
 
 
+def preventcare_alert_routes(merged, daily_window_minutes):
+    """Alertmanager routes and time intervals from the merged table's delivery hints."""
+    if not isinstance(merged, dict) or "items" not in merged:
+        raise AnsibleFilterError(
+            "preventcare_alert_routes expects the output of preventcare_thresholds_merge, "
+            f"got {type(merged).__name__}"
+        )
+    try:
+        return alert_routes(merged, int(daily_window_minutes))
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError(
+            f"preventcare_alert_routes: daily window must be a number of minutes, "
+            f"got {daily_window_minutes!r} ({exc})"
+        ) from exc
+
+
+def preventcare_rule_params(contract):
+    """The rule parameters the contract sets (monitor instance, backup hosts)."""
+    if not isinstance(contract, dict):
+        raise AnsibleFilterError(
+            f"preventcare_rule_params expects the validated contract, got {type(contract).__name__}"
+        )
+    return contract_rule_params(contract)
+
+
 class FilterModule:
     """PreventCare threshold filters."""
 
@@ -67,4 +88,6 @@ class FilterModule:
         return {
             "preventcare_thresholds_merge": preventcare_thresholds_merge,
             "preventcare_rules": preventcare_rules,
+            "preventcare_alert_routes": preventcare_alert_routes,
+            "preventcare_rule_params": preventcare_rule_params,
         }

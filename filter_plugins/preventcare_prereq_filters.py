@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import datetime
+from collections.abc import Mapping, Sequence
 
-import ansible.module_utils as _amu
-
-_MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
-_MU in _amu.__path__ or _amu.__path__.append(_MU)
-
-import datetime  # noqa: E402
-from collections.abc import Mapping, Sequence  # noqa: E402
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible.module_utils.preventcare_prereq import (  # noqa: E402
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.preventcare_data import plain
+from ansible.module_utils.preventcare_prereq import (
     classify_public_ipv4,
     evaluate,
     load_tables,
@@ -31,28 +25,13 @@ REGISTERED = {
 WINDOWS_CONNECTIONS = ("winrm", "psrp")
 
 
-def _plain(value, depth=0):
-    """Plain dict/list/str copies of Ansible's lazy and tagged containers."""
-    if depth > 64:
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value]
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, bool | int | float) or value is None:
-        return value
-    return str(value)
-
-
 def _ran(outcome):
     return isinstance(outcome, Mapping) and bool(outcome) and not outcome.get("skipped")
 
 
 def _bundle(host, variables):
     """The evidence of one host as evaluate_host() wants it, or None when it was not in the run."""
-    registered = {key: _plain(variables.get(name)) for key, name in REGISTERED.items()}
+    registered = {key: plain(variables.get(name)) for key, name in REGISTERED.items()}
     if not any(isinstance(v, Mapping) for v in registered.values()):
         return None  # outside --limit: no task ever ran for it
     connection = str(variables.get("ansible_connection") or "")
@@ -86,7 +65,7 @@ def _bundle(host, variables):
 def _egress(url, outcome):
     if not url:
         return None
-    outcome = _plain(outcome) if isinstance(outcome, Mapping) else {}
+    outcome = plain(outcome) if isinstance(outcome, Mapping) else {}
     if outcome.get("failed") or not outcome:
         return {"url": url, "error": str(outcome.get("msg") or "the request did not run")}
     return {"url": url, "observed": outcome.get("content")}
@@ -141,8 +120,8 @@ def preventcare_prerequisites(
         tables = load_tables(os_table, hardware_table)
     except ValueError as exc:
         raise AnsibleFilterError(f"preventcare_prerequisites: {exc}") from None
-    contract = _plain(contract)
-    overrides = _plain(hardware) if hardware else contract.get("hardware_prerequisites")
+    contract = plain(contract)
+    overrides = plain(hardware) if hardware else contract.get("hardware_prerequisites")
     tables["hardware_overrides"] = overrides or {}
     bundles = []
     for host in hosts:

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Mapping
 
-import ansible.module_utils as _amu
-
-_MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
-_MU in _amu.__path__ or _amu.__path__.append(_MU)
-
-import tempfile  # noqa: E402
-from collections.abc import Mapping  # noqa: E402
-
-from ansible.errors import AnsibleError  # noqa: E402
-from ansible.module_utils.preventcare_report import (  # noqa: E402
+from ansible.errors import AnsibleError
+from ansible.module_utils.preventcare_report import (
     FORMATS,
     KINDS,
     ReportError,
@@ -24,8 +18,8 @@ from ansible.module_utils.preventcare_report import (  # noqa: E402
     render,
     schema_problems,
 )
-from ansible.plugins.action import ActionBase  # noqa: E402
-from jinja2 import TemplateError  # noqa: E402
+from ansible.plugins.action import ActionBase
+from jinja2 import TemplateError
 
 try:  # ansible-core >= 2.19: inline vault values reach plugins still encrypted
     from ansible.parsing.vault import EncryptedString
@@ -34,7 +28,7 @@ except ImportError:  # pragma: no cover - older ansible-core
 
 DOCUMENTATION = r"""
 ---
-action: preventcare_report
+action: preventcare_write_report
 short_description: Write a PreventCare checklist report (prerequisites, visit sheet)
 description:
   - Builds the report document from the evaluated results and writes it under
@@ -82,7 +76,7 @@ attributes:
 
 EXAMPLES = r"""
 - name: Write the prerequisites report
-  preventcare_report:
+  preventcare_write_report:
     kind: prerequisites
     results: "{{ __prerequisites_results }}"
     contract: "{{ preventcare_contract }}"
@@ -147,14 +141,14 @@ class ActionModule(ActionBase):
                 args.get("results"), args.get("contract"), args.get("run_id"), kind, secrets=secrets
             )
         except ReportError as exc:
-            return {**result, "failed": True, "msg": f"preventcare_report: {exc}"}
+            return {**result, "failed": True, "msg": f"preventcare_write_report: {exc}"}
         problems = schema_problems(document, self._root())
         if problems:
             return {
                 **result,
                 "failed": True,
-                "msg": "preventcare_report: the report does not match schemas/report.schema.json "
-                "(a bug in the report writer; please report it): " + "; ".join(problems[:10]),
+                "msg": "preventcare_write_report: the report does not match "
+                "schemas/report.schema.json (a bug in the report writer; please report it): " + "; ".join(problems[:10]),
             }
 
         folder = os.path.join(dest, document["client"]["id"], document["run_id"])
@@ -166,8 +160,8 @@ class ActionModule(ActionBase):
                 return {
                     **result,
                     "failed": True,
-                    "msg": f"preventcare_report: the report templates under {self._templates()} "
-                    f"cannot be rendered ({type(exc).__name__}: {exc}); restore them from the "
+                    "msg": "preventcare_write_report: the report templates under "
+                    f"{self._templates()} cannot be rendered ({type(exc).__name__}: {exc}); restore them from the "
                     "repository.",
                 }
             try:
@@ -178,7 +172,7 @@ class ActionModule(ActionBase):
                 return {
                     **result,
                     "failed": True,
-                    "msg": f"preventcare_report: cannot write the report under {folder}: "
+                    "msg": f"preventcare_write_report: cannot write the report under {folder}: "
                     f"{exc.strerror or exc}. Check that the folder is writable, or set "
                     "preventcare_reports_root to a writable folder.",
                 }
