@@ -7,59 +7,14 @@ from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.preventcare_data import plain
-from ansible.module_utils.preventcare_prereq import (
-    classify_public_ipv4,
-    evaluate,
-    load_tables,
+from ansible.module_utils.preventcare_prereq import evaluate, load_tables
+from ansible.module_utils.preventcare_prereq_network import classify_public_ipv4
+from ansible.module_utils.preventcare_prereq_remote import (
+    linux_probes,
+    remote_tools_catalogue,
+    windows_services,
 )
-
-# What playbooks/prerequisites.yml registers on each host.
-REGISTERED = {
-    "evidence": "__prerequisites_evidence",
-    "evidence_plain": "__prerequisites_evidence_plain",
-    "smtp": "__prerequisites_smtp",
-    "win_evidence": "__prerequisites_win_evidence",
-    "win_smtp": "__prerequisites_win_smtp",
-    "win_updates": "__prerequisites_win_updates",
-}
-WINDOWS_CONNECTIONS = ("winrm", "psrp")
-
-
-def _ran(outcome):
-    return isinstance(outcome, Mapping) and bool(outcome) and not outcome.get("skipped")
-
-
-def _bundle(host, variables):
-    """The evidence of one host as evaluate_host() wants it, or None when it was not in the run."""
-    registered = {key: plain(variables.get(name)) for key, name in REGISTERED.items()}
-    if not any(isinstance(v, Mapping) for v in registered.values()):
-        return None  # outside --limit: no task ever ran for it
-    connection = str(variables.get("ansible_connection") or "")
-    shell = str(variables.get("ansible_shell_type") or "")
-    windows = connection in WINDOWS_CONNECTIONS or shell == "powershell"
-    roles = variables.get("preventcare_roles") or []
-    bundle = {
-        "host": host,
-        "platform": "windows" if windows else "linux",
-        "roles": [str(r) for r in roles] if isinstance(roles, Sequence) else [],
-    }
-    if windows:
-        bundle.update(
-            evidence=registered["win_evidence"],
-            smtp=registered["win_smtp"],
-            win_updates=registered["win_updates"],
-        )
-        return bundle
-    first, plain = registered["evidence"] or {}, registered["evidence_plain"]
-    bundle["smtp"] = registered["smtp"]
-    bundle["evidence"] = first
-    if not first.get("unreachable") and "evidence" not in first and _ran(plain):
-        # become failed before the module ran; the unprivileged run gives the rest.
-        bundle["evidence"] = plain
-        # sudo's own refusal is in module_stderr; msg only says the result was not JSON.
-        message = " ".join(str(first.get("module_stderr") or first.get("msg") or "").split())
-        bundle["become_error"] = message[:300] or "privilege escalation failed"
-    return bundle
+from ansible.module_utils.preventcare_verdict import PLATFORMS
 
 
 def _egress(url, outcome):
@@ -85,8 +40,7 @@ def _today(today):
 
 
 def preventcare_prerequisites(
-    hostvars,
-    hosts,
+    collected,
     contract,
     *,
     egress_url=None,
@@ -96,15 +50,22 @@ def preventcare_prerequisites(
     os_table=None,
     hardware_table=None,
 ):
-    """Every prerequisite result of the run, contract-level first, then host by host."""
-    if not isinstance(hostvars, Mapping):
+    """Every prerequisite result of the run, contract-level first, then host by host.
+
+    collected: one structure per host, as playbooks/prerequisites.yml hands it over
+    ({host, platform, roles, evidence, evidence_plain, smtp, win_updates}).
+    """
+    if isinstance(collected, (str, Mapping)) or not isinstance(collected, Sequence):
         raise AnsibleFilterError(
-            f"preventcare_prerequisites expects hostvars, got {type(hostvars).__name__}"
+            "preventcare_prerequisites expects the list of each host's collected evidence, "
+            f"got {type(collected).__name__}"
         )
-    if isinstance(hosts, str) or not isinstance(hosts, Sequence):
+    hosts = [plain(item) for item in collected]
+    malformed = [h for h in hosts if not isinstance(h, dict) or h.get("platform") not in PLATFORMS]
+    if malformed:
         raise AnsibleFilterError(
-            f"preventcare_prerequisites: hosts must be a list of host names, "
-            f"got {type(hosts).__name__} {hosts!r}"
+            "preventcare_prerequisites: each host's evidence must be a mapping with a platform "
+            f"({' or '.join(PLATFORMS)}); got {str(malformed[0])[:120]}"
         )
     if not isinstance(contract, Mapping):
         raise AnsibleFilterError(
@@ -123,14 +84,28 @@ def preventcare_prerequisites(
     contract = plain(contract)
     overrides = plain(hardware) if hardware else contract.get("hardware_prerequisites")
     tables["hardware_overrides"] = overrides or {}
-    bundles = []
-    for host in hosts:
-        if str(host) not in hostvars:
-            continue
-        bundle = _bundle(str(host), hostvars[str(host)])
-        if bundle is not None:
-            bundles.append(bundle)
-    return evaluate(bundles, contract, tables, _today(today), _egress(egress_url, egress_result))
+    return evaluate(hosts, contract, tables, _today(today), _egress(egress_url, egress_result))
+
+
+def _tools(tools, name):
+    if tools is None:
+        return list(remote_tools_catalogue())
+    if isinstance(tools, str) or not isinstance(tools, Sequence):
+        raise AnsibleFilterError(
+            f"{name} expects the contract's remote_assistance.tools (a list of tool names), "
+            f"got {type(tools).__name__} {tools!r}"
+        )
+    return [str(t) for t in tools]
+
+
+def preventcare_remote_tool_probes(tools=None):
+    """How the evidence module finds each tool on Linux (all catalogued tools by default)."""
+    return linux_probes(_tools(tools, "preventcare_remote_tool_probes"))
+
+
+def preventcare_remote_tool_services(tools=None):
+    """The Windows service names the evidence script reads (all catalogued tools by default)."""
+    return windows_services(_tools(tools, "preventcare_remote_tool_services"))
 
 
 def preventcare_public_ipv4(value):
@@ -151,4 +126,6 @@ class FilterModule:
         return {
             "preventcare_prerequisites": preventcare_prerequisites,
             "preventcare_public_ipv4": preventcare_public_ipv4,
+            "preventcare_remote_tool_probes": preventcare_remote_tool_probes,
+            "preventcare_remote_tool_services": preventcare_remote_tool_services,
         }

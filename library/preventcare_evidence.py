@@ -23,12 +23,12 @@ author: PreventCare project
 options:
   tools:
     description:
-      - Remote-assistance tools to look for (the contract's C(remote_assistance.tools)).
-        C(other) cannot be looked for and is ignored.
-    type: list
-    elements: str
-    choices: [openssh, rdp, teamviewer, anydesk, rustdesk, other]
-    default: [openssh, rdp, teamviewer, anydesk, rustdesk]
+      - Remote-assistance tools to look for, each with how it is found - its systemd
+        C(units), its C(processes) (names in C(/proc/*/comm)) and its C(binary) on PATH.
+      - The playbook takes them from C(data/remote_assistance.yml) for the contract's
+        C(remote_assistance.tools) (filter C(preventcare_remote_tool_probes)).
+    type: dict
+    default: {}
   package_updates:
     description: Count pending updates (apt, dnf or yum). Disable to save time.
     type: bool
@@ -61,7 +61,7 @@ notes:
 EXAMPLES = r"""
 - name: Gather the prerequisite evidence as root
   preventcare_evidence:
-    tools: "{{ preventcare_contract.remote_assistance.tools }}"
+    tools: "{{ preventcare_contract.remote_assistance.tools | preventcare_remote_tool_probes }}"
   become: true
   register: __prerequisites_evidence
 
@@ -179,14 +179,6 @@ DMI_FIELDS = (
     "chassis_vendor",
     "bios_vendor",
 )
-# Tool -> systemd units, process names (/proc/*/comm), binary.
-TOOLS = {
-    "openssh": (("ssh.service", "sshd.service"), ("sshd",), "sshd"),
-    "rdp": (("xrdp.service",), ("xrdp",), "xrdp"),
-    "teamviewer": (("teamviewerd.service",), ("teamviewerd",), "teamviewer"),
-    "anydesk": (("anydesk.service",), ("anydesk",), "anydesk"),
-    "rustdesk": (("rustdesk.service",), ("rustdesk",), "rustdesk"),
-}
 NM_METHODS = {"auto": "dhcp", "manual": "static"}
 _TRUE = ("yes", "true", "on", "1")
 
@@ -577,7 +569,7 @@ class Gatherer:
         systemd = os.path.isdir(self.path("/run/systemd/system"))
         units = {}
         systemctl = self.binary("systemctl")
-        wanted_units = [u for t in tools for u in TOOLS[t][0]]
+        wanted_units = [u for probe in tools.values() for u in probe.get("units") or ()]
         if systemd and systemctl and wanted_units:
             _, out, _ = self.run(
                 [systemctl, "show", "-p", "Id,LoadState,ActiveState", "--", *wanted_units]
@@ -586,11 +578,13 @@ class Gatherer:
         processes = self.process_names()
         ports = self.listening_ports()
         states = {}
-        for tool in tools:
-            unit_names, process_names, binary = TOOLS[tool]
+        for tool, probe in tools.items():
+            unit_names = probe.get("units") or ()
+            process_names = probe.get("processes") or ()
+            binary = probe.get("binary")
             tool_units = {u: units[u] for u in unit_names if u in units}
             found = sorted(p for p in process_names if p in processes)
-            path = self.binary(binary, sbin=True)
+            path = self.binary(binary, sbin=True) if binary else None
             installed = bool(path) or any(
                 u.get("LoadState") == "loaded" for u in tool_units.values()
             )
@@ -676,7 +670,7 @@ class Gatherer:
             "hardware": self.guarded("hardware", self.hardware),
             "updates": None,
             "remote_assistance": self.guarded(
-                "remote_assistance", self.remote_assistance, [t for t in tools if t in TOOLS]
+                "remote_assistance", self.remote_assistance, tools
             ),
             "privilege": self.guarded("privilege", self.privilege),
         }
@@ -996,18 +990,19 @@ def unescape_mount(field):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "tools": {
-                "type": "list",
-                "elements": "str",
-                "choices": ["openssh", "rdp", "teamviewer", "anydesk", "rustdesk", "other"],
-                "default": ["openssh", "rdp", "teamviewer", "anydesk", "rustdesk"],
-            },
+            "tools": {"type": "dict", "default": {}},
             "package_updates": {"type": "bool", "default": True},
             "refresh_package_lists": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     params = module.params
+    bad = sorted(t for t, p in params["tools"].items() if not isinstance(p, dict))
+    if bad:
+        module.fail_json(
+            msg="preventcare_evidence: tools must map each tool to {units, processes, binary}; "
+            f"not a mapping: {', '.join(bad)}"
+        )
     gatherer = Gatherer(module)
     evidence = gatherer.gather(
         params["tools"],

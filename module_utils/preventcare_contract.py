@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import jsonschema
 import yaml
+from ansible.module_utils.preventcare_data import OTHER_REMOTE_TOOL, remote_tools_catalogue
 from ansible.module_utils.preventcare_problems import Problem
 from ansible.module_utils.preventcare_problems import format_problems as list_problems
 from ansible.module_utils.preventcare_secrets import MASK, mask
@@ -225,8 +226,12 @@ def _is_secret(parts: tuple) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def load_schema() -> dict:
+    """The contract schema, with the remote-assistance tools of the one catalogue."""
     with open(SCHEMA_FILE, encoding="utf-8") as handle:
-        return json.load(handle)
+        schema = json.load(handle)
+    tools = schema["properties"]["remote_assistance"]["properties"]["tools"]["items"]
+    tools["enum"] = [*remote_tools_catalogue(), OTHER_REMOTE_TOOL]
+    return schema
 
 
 @functools.lru_cache(maxsize=1)
@@ -709,36 +714,44 @@ def _check_cidr(parts, subnet, out):
 
 
 def _check_services(data, out):
-    """PRE-09: the subscribed services must match what the client bought."""
-    services = data.get("services")
+    for message, hint in service_problems(data):
+        out.add(("services",), message, hint)
+
+
+def service_problems(data):
+    """PRE-09: [(message, hint)] where the subscribed services do not match what was bought."""
+    found = []
+    services = _dict(data).get("services")
     if not isinstance(services, list):
-        return
+        return found
     listed = {s for s in services if isinstance(s, str)}
-    where = ("services",)
     for name in ALWAYS_REQUIRED_SERVICES:
         if name not in listed:
-            out.add(
-                where,
-                f"PRE-09: the '{name}' service is missing",
-                "windows_server, database and backup are required for every client",
+            found.append(
+                (
+                    f"PRE-09: the '{name}' service is missing",
+                    "windows_server, database and backup are required for every client",
+                )
             )
     options = data.get("options")
     if not isinstance(options, dict):
-        return
+        return found
     antivirus = options.get("antivirus_from_provider")
     if antivirus is True and "protection_suite" not in listed:
-        out.add(
-            where,
-            "PRE-09: the antivirus was bought from the provider "
-            "(options.antivirus_from_provider: true) but 'protection_suite' is not subscribed",
-            "add protection_suite to services",
+        found.append(
+            (
+                "PRE-09: the antivirus was bought from the provider "
+                "(options.antivirus_from_provider: true) but 'protection_suite' is not subscribed",
+                "add protection_suite to services",
+            )
         )
     elif antivirus is False and "protection_suite" in listed:
-        out.add(
-            where,
-            "PRE-09: 'protection_suite' is subscribed but options.antivirus_from_provider is false",
-            "set antivirus_from_provider: true if the antivirus was bought from the provider, "
-            "otherwise remove protection_suite",
+        found.append(
+            (
+                "PRE-09: 'protection_suite' is subscribed but options.antivirus_from_provider is false",
+                "set antivirus_from_provider: true if the antivirus was bought from the provider, "
+                "otherwise remove protection_suite",
+            )
         )
     box = options.get("security_box")
     if box in ("basic", "premium"):
@@ -747,18 +760,21 @@ def _check_services(data, out):
             "security_premium" if box == "basic" else "security_basic",
         )
         if wanted not in listed:
-            out.add(
-                where,
-                f"PRE-09: the security box is '{box}' (options.security_box) "
-                f"but '{wanted}' is not subscribed",
-                f"add {wanted} to services",
+            found.append(
+                (
+                    f"PRE-09: the security box is '{box}' (options.security_box) "
+                    f"but '{wanted}' is not subscribed",
+                    f"add {wanted} to services",
+                )
             )
         if other in listed:
-            out.add(
-                where,
-                f"PRE-09: '{other}' does not match the '{box}' security box",
-                f"replace {other} with {wanted}, or correct options.security_box",
+            found.append(
+                (
+                    f"PRE-09: '{other}' does not match the '{box}' security box",
+                    f"replace {other} with {wanted}, or correct options.security_box",
+                )
             )
+    return found
 
 
 @functools.lru_cache(maxsize=1)

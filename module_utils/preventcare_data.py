@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import json
 import os
 import re
@@ -39,6 +41,28 @@ def plain(value, depth=0):
     return str(value)
 
 
+def as_dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value):
+    """A list; PowerShell's ConvertTo-Json writes a one-item array as an object."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [value]
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def routable_v4(address):
+    """An IPv4 address a server is reached at: not loopback, link-local, unspecified, multicast."""
+    try:
+        ip = ipaddress.IPv4Address(str(address))
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast)
+
+
 def data_path(name):
     """The path of a table under data/."""
     return os.path.join(DATA_DIR, name)
@@ -56,3 +80,17 @@ def load_table(path, what="table"):
     if not isinstance(table, dict) or table.get("schema_version") != 1:
         raise ValueError(f"the {what} {path} must be a mapping with schema_version: 1")
     return table
+
+
+# PRE-06: a remote-assistance tool outside the catalogue, attested by the engineer.
+OTHER_REMOTE_TOOL = "other"
+
+
+@functools.cache
+def remote_tools_catalogue():
+    """data/remote_assistance.yml: {tool: {label, linux: {...}, windows: {...}}}."""
+    path = data_path("remote_assistance.yml")
+    tools = load_table(path, "remote-assistance catalogue").get("tools")
+    if not isinstance(tools, dict) or not tools:
+        raise ValueError(f"the remote-assistance catalogue {path} has no `tools` mapping")
+    return tools

@@ -711,7 +711,11 @@ def contract_rule_params(contract):
     if contract.get("monitor_host"):
         params["monitor_instance"] = str(contract["monitor_host"])
     hosts = sorted(
-        {str(b["host"]) for b in contract.get("backup") or [] if isinstance(b, dict) and b.get("host")}
+        {
+            str(b["host"])
+            for b in contract.get("backup") or []
+            if isinstance(b, dict) and b.get("host")
+        }
     )
     if hosts:
         # Scrape targets are "host" or "host:port".
@@ -742,7 +746,7 @@ def alert_routes(merged, daily_window_minutes):
             intervals[name] = {
                 "name": name,
                 "start_time": daily_at,
-                "end_time": "%02d:%02d" % divmod(end, 60),
+                "end_time": "{:02d}:{:02d}".format(*divmod(end, 60)),
             }
             route["active_time_intervals"] = [name]
             # Once inside the window, not again until the next day's window.

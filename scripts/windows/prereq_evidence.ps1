@@ -22,7 +22,11 @@
     SupportsShouldProcess lets it run in check mode: it changes nothing.
 #>
 [CmdletBinding(SupportsShouldProcess)]
-param()
+param(
+    # Service names of the validated remote-assistance tools, from data/remote_assistance.yml
+    # (a trailing * also matches a version or client suffix).
+    [string[]]$RemoteServices = @()
+)
 $ErrorActionPreference = 'Stop'
 $errors = [System.Collections.Generic.List[object]]::new()
 
@@ -78,11 +82,13 @@ $hardware = Get-Part 'hardware' {
 }
 
 $remote = Get-Part 'remote_assistance' {
-    $names = 'TermService', 'sshd', 'TeamViewer*', 'AnyDesk*', 'RustDesk*'
+    $names = @($RemoteServices | Where-Object { $_ })
+    $found = @()
+    if ($names.Count -gt 0) { $found = @(Get-Service -Name $names -ErrorAction SilentlyContinue) }
     $deny = (Get-ItemProperty -Path 'HKLM:\System\CurrentControlSet\Control\Terminal Server' `
             -Name fDenyTSConnections -ErrorAction SilentlyContinue).fDenyTSConnections
     [ordered]@{
-        services = @(Get-Service -Name $names -ErrorAction SilentlyContinue | ForEach-Object {
+        services = @($found | ForEach-Object {
                 [ordered]@{ Name = $_.Name; Status = [string]$_.Status; StartType = [string]$_.StartType }
             })
         rdp      = [ordered]@{ fDenyTSConnections = $deny }

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import preventcare_evidence as module_under_test
 import pytest
+from ansible.module_utils.preventcare_prereq_remote import linux_probes, remote_tools_catalogue
 from ansible_cli import run_module
 from preventcare_evidence import (
     Gatherer,
@@ -415,7 +416,7 @@ def test_units_processes_and_ports(tmp_path):
         },
         root=tmp_path,
     )
-    info = reader.remote_assistance(["openssh", "rdp", "teamviewer", "anydesk", "rustdesk"])
+    info = reader.remote_assistance(linux_probes(list(remote_tools_catalogue())))
     tools = info["tools"]
     assert info["systemd"] is True
     assert (tools["openssh"]["installed"], tools["openssh"]["running"]) == (True, True)
@@ -475,7 +476,9 @@ def test_a_broken_section_does_not_hide_the_others(monkeypatch):
         raise ValueError("unreadable os-release")
 
     monkeypatch.setattr(reader, "os_info", broken)
-    evidence = reader.gather(["openssh"], package_updates=False, refresh=False, check_mode=True)
+    evidence = reader.gather(
+        linux_probes(["openssh"]), package_updates=False, refresh=False, check_mode=True
+    )
     assert evidence["os"] is None
     assert evidence["errors"] == [{"section": "os", "error": "ValueError: unreadable os-release"}]
     assert evidence["privilege"]["euid"] == os.geteuid()
@@ -494,7 +497,10 @@ def run_ansible(tmp_path, args=None, *extra):
 @pytest.mark.req("PRE-06")
 @pytest.mark.req("PRE-08")
 def test_real_run_on_this_machine_in_check_mode(tmp_path):
-    code, result, _ = run_ansible(tmp_path, {"refresh_package_lists": True}, "--check")
+    every_tool = linux_probes(list(remote_tools_catalogue()))
+    code, result, _ = run_ansible(
+        tmp_path, {"refresh_package_lists": True, "tools": every_tool}, "--check"
+    )
     assert code == 0
     assert result["changed"] is False  # check mode never refreshes the lists
     evidence = result["evidence"]
@@ -517,7 +523,9 @@ def test_real_run_on_this_machine_in_check_mode(tmp_path):
     )
     assert evidence["os"]["id"] == release["ID"].strip('"')
     assert evidence["os"]["kernel"] == os.uname().release
-    assert evidence["hardware"]["cpu_cores"] == os.cpu_count()
+    # getconf asks the C library, not the os.cpu_count() the module calls.
+    configured = int(_run(["getconf", "_NPROCESSORS_CONF"]))
+    assert evidence["hardware"]["cpu_cores"] == configured
     root = next(m for m in evidence["hardware"]["mounts"] if m["mount"] == "/")
     assert 0 < root["free_bytes"] <= root["size_bytes"]
     assert evidence["privilege"]["euid"] == os.geteuid()
@@ -549,7 +557,7 @@ def _run(command):
 
 
 def test_bad_argument_is_a_clear_message(tmp_path):
-    code, result, output = run_ansible(tmp_path, {"tools": ["telnet"]})
+    code, result, output = run_ansible(tmp_path, {"tools": {"telnet": "port 23"}})
     assert code != 0
     assert "localhost | FAILED!" in output
     assert "tools" in result["msg"]

@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.module_utils.preventcare_contract import normalise_contract
-from ansible.module_utils.preventcare_prereq import (
-    STATUSES,
-    check_egress_ip,
+from ansible.module_utils.preventcare_prereq import evaluate_contract
+from ansible.module_utils.preventcare_prereq_contract import (
     check_homologation,
     check_phone_attestation,
-    check_public_ip,
     check_services,
-    classify_public_ipv4,
-    evaluate_contract,
 )
+from ansible.module_utils.preventcare_prereq_network import (
+    check_egress_ip,
+    check_public_ip,
+    classify_public_ipv4,
+)
+from ansible.module_utils.preventcare_verdict import STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventories" / "example" / "group_vars" / "all" / "preventcare.yml"

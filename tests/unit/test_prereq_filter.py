@@ -1,4 +1,4 @@
-"""filter_plugins/preventcare_prereq.py: what the prerequisites playbook hands the report."""
+"""filter_plugins/preventcare_prereq_filters.py: what the prerequisites playbook hands the report."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from preventcare_prereq_filters import (
     FilterModule,
     preventcare_prerequisites,
     preventcare_public_ipv4,
+    preventcare_remote_tool_probes,
+    preventcare_remote_tool_services,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +70,8 @@ SKIPPED = {"changed": False, "skipped": True, "skip_reason": "Conditional result
 
 
 @pytest.fixture
-def hostvars():
+def collected():
+    """Each host's evidence as playbooks/prerequisites.yml hands it to the judge."""
     smtp_windows = json.loads((SMTP / "success_starttls_en.json").read_text())["result"]
     windows = {"platform": "windows", "errors": []}
     for name in (
@@ -82,60 +85,58 @@ def hostvars():
         "user": "MARTIN\\preventcare",
         "whoami_groups_csv": (PREREQ / "whoami_groups_elevated_fr.csv").read_text("utf-8"),
     }
-    return {
+    hosts = {
         "srv-lin01": {
-            "ansible_connection": "ssh",
-            "preventcare_roles": ["accounting"],
-            "__prerequisites_evidence": {"changed": False, "evidence": linux_evidence()},
-            "__prerequisites_evidence_plain": SKIPPED,
-            "__prerequisites_smtp": SMTP_OK,
+            "platform": "linux",
+            "roles": ["accounting"],
+            "evidence": {"changed": False, "evidence": linux_evidence()},
+            "evidence_plain": SKIPPED,
+            "smtp": SMTP_OK,
         },
         "mon01": {
-            "preventcare_roles": ["monitor"],
-            "__prerequisites_evidence": {
-                "failed": True,
-                "msg": "Missing sudo password",
-            },
-            "__prerequisites_evidence_plain": {"changed": False, "evidence": linux_evidence(1001)},
-            "__prerequisites_smtp": SMTP_OK,
+            "platform": "linux",
+            "roles": ["monitor"],
+            "evidence": {"failed": True, "msg": "Missing sudo password"},
+            "evidence_plain": {"changed": False, "evidence": linux_evidence(1001)},
+            "smtp": SMTP_OK,
         },
         "srv-down": {
-            "__prerequisites_evidence": {
+            "platform": "linux",
+            "evidence": {
                 "unreachable": True,
                 "msg": "Failed to connect to the host via ssh: Connection refused",
             },
-            "__prerequisites_evidence_plain": SKIPPED,
-            "__prerequisites_smtp": SKIPPED,
+            "evidence_plain": SKIPPED,
+            "smtp": SKIPPED,
         },
         "srv-ad01": {
-            "ansible_connection": "winrm",
-            "preventcare_roles": ["domain_controller"],
-            "__prerequisites_evidence": SKIPPED,
-            "__prerequisites_win_evidence": {"changed": False, "result": windows},
-            "__prerequisites_win_smtp": {"changed": False, "result": smtp_windows},
-            "__prerequisites_win_updates": {
-                "changed": False,
-                "found_update_count": 0,
-                "updates": {},
-            },
+            "platform": "windows",
+            "roles": ["domain_controller"],
+            "evidence": {"changed": False, "result": windows},
+            "smtp": {"changed": False, "result": smtp_windows},
+            "win_updates": {"changed": False, "found_update_count": 0, "updates": {}},
         },
-        "outside-limit": {"ansible_connection": "ssh"},
     }
+    return {name: {"host": name, **value} for name, value in hosts.items()}
 
 
-HOSTS = ["srv-ad01", "srv-lin01", "mon01", "srv-down", "outside-limit", "not-in-hostvars"]
+HOSTS = ["srv-ad01", "srv-lin01", "mon01", "srv-down"]
+
+
+def of(collected, names=HOSTS):
+    return [collected[name] for name in names]
 
 
 @pytest.mark.req("PRE-01")
 @pytest.mark.req("PRE-02")
 @pytest.mark.req("PRE-08")
-def test_whole_run(hostvars, contract):
-    results = preventcare_prerequisites(hostvars, HOSTS, contract, today=TODAY)
+def test_whole_run(collected, contract):
+    results = preventcare_prerequisites(of(collected), contract, today=TODAY)
     hosts = []
     for outcome in results:
         if outcome["host"] not in hosts:
             hosts.append(outcome["host"])
-    # Contract first, then the inventory order; a host outside --limit is left out.
+    # Contract first, then the hosts in the order they were handed over.
     assert hosts == ["contract", "srv-ad01", "srv-lin01", "mon01", "srv-down"]
     by = {(r["host"], r["requirement"], r["check"]): r for r in results}
     assert by[("srv-ad01", "PRE-08", "admin_access")]["status"] == "PASS"
@@ -165,10 +166,10 @@ def test_whole_run(hostvars, contract):
 
 
 @pytest.mark.req("PRE-03")
-def test_hardware_overrides_from_the_playbook_variable(hostvars, contract):
+def test_hardware_overrides_from_the_playbook_variable(collected, contract):
     strict = {"min_cpu_cores": 16}
     results = preventcare_prerequisites(
-        hostvars, ["srv-lin01"], contract, hardware=strict, today=TODAY
+        of(collected, ["srv-lin01"]), contract, hardware=strict, today=TODAY
     )
     hardware = next(r for r in results if r["check"] == "hardware")
     assert hardware["status"] == "FAIL"
@@ -176,10 +177,10 @@ def test_hardware_overrides_from_the_playbook_variable(hostvars, contract):
 
 
 @pytest.mark.req("PRE-03")
-def test_hardware_overrides_from_the_contract(hostvars, contract):
+def test_hardware_overrides_from_the_contract(collected, contract):
     edited = copy.deepcopy(contract)
     edited["hardware_prerequisites"] = {"min_memory_mib": 65536}
-    results = preventcare_prerequisites(hostvars, ["srv-lin01"], edited, today=TODAY)
+    results = preventcare_prerequisites(of(collected, ["srv-lin01"]), edited, today=TODAY)
     hardware = next(r for r in results if r["check"] == "hardware")
     assert hardware["status"] == "FAIL"
 
@@ -193,9 +194,8 @@ def test_hardware_overrides_from_the_contract(hostvars, contract):
         ({"failed": True, "msg": "Status code was -1: Connection refused"}, "WARN"),
     ],
 )
-def test_egress_ip_from_the_uri_result(hostvars, contract, outcome, status):
+def test_egress_ip_from_the_uri_result(contract, outcome, status):
     results = preventcare_prerequisites(
-        hostvars,
         [],
         contract,
         egress_url="https://ip.check.example/",
@@ -209,30 +209,32 @@ def test_egress_ip_from_the_uri_result(hostvars, contract, outcome, status):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda hv, c: preventcare_prerequisites(hv, "srv-lin01", c), "list of host names"),
-        (lambda hv, c: preventcare_prerequisites(hv, HOSTS, None), "validated contract"),
-        (lambda hv, c: preventcare_prerequisites([], HOSTS, c), "expects hostvars"),
+        (lambda hs, c: preventcare_prerequisites("srv-lin01", c), "list of each host"),
+        (lambda hs, c: preventcare_prerequisites({}, c), "list of each host"),
+        (lambda hs, c: preventcare_prerequisites([{"host": "x"}], c), "with a platform"),
+        (lambda hs, c: preventcare_prerequisites(hs, None), "validated contract"),
         (
-            lambda hv, c: preventcare_prerequisites(hv, HOSTS, c, today="26/11/2026"),
+            lambda hs, c: preventcare_prerequisites(hs, c, today="26/11/2026"),
             "today must be a date YYYY-MM-DD",
         ),
         (
-            lambda hv, c: preventcare_prerequisites(hv, HOSTS, c, hardware="big"),
+            lambda hs, c: preventcare_prerequisites(hs, c, hardware="big"),
             "hardware overrides must be a mapping",
         ),
         (
-            lambda hv, c: preventcare_prerequisites(hv, HOSTS, c, os_table="/nonexistent.yml"),
+            lambda hs, c: preventcare_prerequisites(hs, c, os_table="/nonexistent.yml"),
             "cannot read the table /nonexistent.yml",
         ),
+        (lambda hs, c: preventcare_remote_tool_probes("openssh"), "a list of tool names"),
         (lambda hv, c: preventcare_public_ipv4(42), "expects an IPv4 address as text"),
     ],
 )
-def test_bad_input_raises_a_filter_error_naming_it(hostvars, contract, call, message):
+def test_bad_input_raises_a_filter_error_naming_it(collected, contract, call, message):
     with pytest.raises(AnsibleFilterError, match=message):
-        call(hostvars, contract)
+        call(of(collected), contract)
 
 
-def test_broken_os_table_names_the_entry(tmp_path, hostvars, contract):
+def test_broken_os_table_names_the_entry(tmp_path, collected, contract):
     table = tmp_path / "os_support.yml"
     table.write_text(
         "---\nschema_version: 1\nentries:\n"
@@ -240,7 +242,7 @@ def test_broken_os_table_names_the_entry(tmp_path, hostvars, contract):
         "     end_of_support: '2028-13-45', source: https://wiki.debian.org/LTS}\n"
     )
     with pytest.raises(AnsibleFilterError, match=r"entries\[0\] \(Debian 12\): end_of_support"):
-        preventcare_prerequisites(hostvars, HOSTS, contract, os_table=str(table))
+        preventcare_prerequisites(of(collected), contract, os_table=str(table))
 
 
 @pytest.mark.req("PRE-02")
@@ -250,4 +252,34 @@ def test_public_ipv4_filter():
         "public": False,
         "category": "cgnat",
     }
-    assert set(FilterModule().filters()) == {"preventcare_prerequisites", "preventcare_public_ipv4"}
+    assert set(FilterModule().filters()) == {
+        "preventcare_prerequisites",
+        "preventcare_public_ipv4",
+        "preventcare_remote_tool_probes",
+        "preventcare_remote_tool_services",
+    }
+
+
+@pytest.mark.req("PRE-06")
+def test_remote_tool_filters_read_the_one_catalogue():
+    probes = preventcare_remote_tool_probes(["openssh", "teamviewer", "other"])
+    assert probes == {
+        "openssh": {
+            "units": ["ssh.service", "sshd.service"],
+            "processes": ["sshd"],
+            "binary": "sshd",
+        },
+        "teamviewer": {
+            "units": ["teamviewerd.service"],
+            "processes": ["teamviewerd"],
+            "binary": "teamviewer",
+        },
+    }
+    assert preventcare_remote_tool_services(["rdp", "anydesk"]) == ["TermService", "AnyDesk*"]
+    assert set(preventcare_remote_tool_probes()) == {
+        "openssh",
+        "rdp",
+        "teamviewer",
+        "anydesk",
+        "rustdesk",
+    }

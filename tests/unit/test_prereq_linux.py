@@ -8,18 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.preventcare_prereq import (
-    HOST_CHECKS,
-    check_admin_access,
-    check_hardware,
-    check_os_support,
-    check_remote_assistance,
-    check_security_updates,
-    check_smtp,
-    check_static_addressing,
-    evaluate_host,
-    load_tables,
-)
+from ansible.module_utils.preventcare_prereq import HOST_CHECKS, evaluate_host, load_tables
+from ansible.module_utils.preventcare_prereq_access import check_admin_access
+from ansible.module_utils.preventcare_prereq_hardware import check_hardware
+from ansible.module_utils.preventcare_prereq_network import check_static_addressing
+from ansible.module_utils.preventcare_prereq_os import check_os_support, check_security_updates
+from ansible.module_utils.preventcare_prereq_relay import check_smtp
+from ansible.module_utils.preventcare_prereq_remote import check_remote_assistance
 from preventcare_evidence import (
     Gatherer,
     parse_apt_simulation,
@@ -132,16 +127,32 @@ def contract(**changes):
 @pytest.mark.req("PRE-02")
 def test_static_addresses_pass():
     network = {"addresses": addresses("ip_addr_static.json"), "sources": sources("ifupdown_static")}
-    outcome = check_static_addressing("srv-lin01", {"network": network}, "linux", "en")
+    outcome = check_static_addressing(
+        "srv-lin01", {"network": network}, platform="linux", lang="en"
+    )
     assert outcome["status"] == "PASS"
     assert outcome["title"] == "srv-lin01 is statically addressed (eth0 10.10.2.20/24)"
     assert outcome["evidence"]["addresses"][0]["static_sources"][0]["manager"] == "ifupdown"
 
 
+@pytest.mark.parametrize(
+    ("platform", "lang", "wrong"),
+    [("fr", "fr", "platform must be one of linux, windows"), ("linux", "de", "lang must be")],
+)
+def test_checks_refuse_an_unknown_platform_or_language(platform, lang, wrong):
+    network = {"addresses": addresses("ip_addr_static.json"), "sources": []}
+    with pytest.raises(ValueError, match=wrong):
+        check_static_addressing("srv-lin01", {"network": network}, platform=platform, lang=lang)
+    with pytest.raises(TypeError):
+        check_static_addressing("srv-lin01", {"network": network}, platform, lang)
+
+
 @pytest.mark.req("PRE-02")
 def test_finite_lifetime_without_known_source_fails_on_the_kernel_flag():
     network = {"addresses": addresses("ip_addr_static_and_lease.json"), "sources": []}
-    outcome = check_static_addressing("srv-lin01", {"network": network}, "fr", "fr")
+    outcome = check_static_addressing(
+        "srv-lin01", {"network": network}, platform="linux", lang="fr"
+    )
     assert outcome["status"] == "FAIL"
     assert outcome["blocking"] is True
     assert "eth1 192.168.1.57/24 (durée de bail finie)" in outcome["title"]
@@ -163,7 +174,9 @@ def test_finite_lifetime_without_known_source_fails_on_the_kernel_flag():
 )
 def test_dhcp_source_is_named_with_its_fix(root, manager, fix):
     network = {"addresses": addresses("ip_addr_static_and_lease.json"), "sources": sources(root)}
-    outcome = check_static_addressing("srv-lin01", {"network": network}, "linux", "fr")
+    outcome = check_static_addressing(
+        "srv-lin01", {"network": network}, platform="linux", lang="fr"
+    )
     assert outcome["status"] == "FAIL"
     assert f"DHCP dans {manager}" in outcome["title"]
     assert fix in outcome["hint"]
@@ -182,7 +195,9 @@ def test_networkmanager_dhcp_fix_names_the_connection():
             }
         ],
     }
-    outcome = check_static_addressing("srv-lin01", {"network": network}, "linux", "en")
+    outcome = check_static_addressing(
+        "srv-lin01", {"network": network}, platform="linux", lang="en"
+    )
     assert "DHCP in networkmanager Wired connection 1" in outcome["title"]
     assert "nmcli connection modify 'Wired connection 1' ipv4.method manual" in outcome["hint"]
     assert "ipv4.addresses 192.168.1.57/24" in outcome["hint"]
@@ -193,7 +208,9 @@ def test_dhcp_configuration_fails_even_when_the_kernel_shows_no_lifetime():
     # Some DHCP clients add the leased address without a lifetime: the configuration decides.
     source = {"interface": "eth0", "manager": "ifupdown", "method": "dhcp", "file": "/etc/x"}
     network = {"addresses": addresses("ip_addr_static.json"), "sources": [source]}
-    outcome = check_static_addressing("srv-lin01", {"network": network}, "linux", "en")
+    outcome = check_static_addressing(
+        "srv-lin01", {"network": network}, platform="linux", lang="en"
+    )
     assert outcome["status"] == "FAIL"
     assert "eth0 10.10.2.20/24 (DHCP in ifupdown /etc/x)" in outcome["title"]
 
@@ -202,7 +219,9 @@ def test_dhcp_configuration_fails_even_when_the_kernel_shows_no_lifetime():
 def test_lease_for_another_address_is_ignored():
     stale = {"interface": "eth0", "manager": "dhclient", "method": "dhcp", "address": "10.10.2.99"}
     network = {"addresses": addresses("ip_addr_static.json"), "sources": [stale]}
-    outcome = check_static_addressing("srv-lin01", {"network": network}, "linux", "en")
+    outcome = check_static_addressing(
+        "srv-lin01", {"network": network}, platform="linux", lang="en"
+    )
     assert outcome["status"] == "PASS"
 
 
@@ -210,7 +229,7 @@ def test_lease_for_another_address_is_ignored():
 def test_only_loopback_fails_without_routable_address():
     loopback = [a for a in addresses("ip_addr_static.json") if a["interface"] == "lo"]
     outcome = check_static_addressing(
-        "srv-lin01", {"network": {"addresses": loopback}}, "linux", "en"
+        "srv-lin01", {"network": {"addresses": loopback}}, platform="linux", lang="en"
     )
     assert outcome["status"] == "FAIL"
     assert outcome["title"] == "srv-lin01 has no routable IPv4 address"
@@ -223,9 +242,9 @@ def hardware(evidence_value, roles=(), overrides=None, lang="fr"):
     return check_hardware(
         "srv-lin01",
         evidence_value,
-        "linux",
-        lang,
-        TABLES["hardware"],
+        platform="linux",
+        lang=lang,
+        table=TABLES["hardware"],
         roles=roles,
         overrides=overrides,
     )
@@ -342,7 +361,12 @@ def os_evidence(os_id, version, python="3.11.2"):
 )
 def test_os_end_of_support(os_id, version, today, status, words):
     outcome = check_os_support(
-        "srv-lin01", os_evidence(os_id, version), "linux", "fr", TABLES["os"], today=today
+        "srv-lin01",
+        os_evidence(os_id, version),
+        platform="linux",
+        lang="fr",
+        table=TABLES["os"],
+        today=today,
     )
     assert outcome["status"] == status, outcome["title"]
     assert words in outcome["title"]
@@ -354,7 +378,12 @@ def test_os_end_of_support(os_id, version, today, status, words):
 @pytest.mark.req("PRE-05")
 def test_python_too_old_for_ansible_core_fails():
     outcome = check_os_support(
-        "srv-lin01", os_evidence("debian", "12", "3.7.3"), "linux", "en", TABLES["os"], today=TODAY
+        "srv-lin01",
+        os_evidence("debian", "12", "3.7.3"),
+        platform="linux",
+        lang="en",
+        table=TABLES["os"],
+        today=TODAY,
     )
     assert outcome["status"] == "FAIL"
     assert "Python 3.7.3 < 3.8" in outcome["title"]
@@ -378,7 +407,9 @@ def test_apt_simulation_counts_security_updates(fixture, parser, pending, securi
     assert (len(found), secure) == (pending, security)
     updates = {"manager": parser, "pending": pending, "security": len(security)}
     updates["security_packages"] = secure
-    outcome = check_security_updates("srv-lin01", evidence(updates=updates), "linux", "fr")
+    outcome = check_security_updates(
+        "srv-lin01", evidence(updates=updates), platform="linux", lang="fr"
+    )
     assert outcome["status"] == "WARN"
     assert outcome["blocking"] is False
     assert (
@@ -421,7 +452,9 @@ def test_dnf_outputs_count_distinct_security_packages():
     ],
 )
 def test_security_update_edge_cases(updates, status, words):
-    outcome = check_security_updates("srv-lin01", evidence(updates=updates), "linux", "en")
+    outcome = check_security_updates(
+        "srv-lin01", evidence(updates=updates), platform="linux", lang="en"
+    )
     assert outcome["status"] == status
     assert words in outcome["title"]
     if updates.get("error"):
@@ -460,7 +493,11 @@ def test_security_update_edge_cases(updates, status, words):
 def test_remote_assistance(tools, wanted, status, words):
     base = evidence(remote_assistance={"systemd": True, "tools": tools})
     outcome = check_remote_assistance(
-        "srv-lin01", base, "linux", "fr", contract(remote_assistance={"tools": wanted})
+        "srv-lin01",
+        base,
+        platform="linux",
+        lang="fr",
+        contract=contract(remote_assistance={"tools": wanted}),
     )
     assert outcome["status"] == status
     assert words in outcome["title"]
@@ -472,7 +509,9 @@ def test_remote_assistance(tools, wanted, status, words):
 def test_contract_without_a_tool_fails():
     edited = contract()
     del edited["remote_assistance"]
-    outcome = check_remote_assistance("srv-lin01", evidence(), "linux", "en", edited)
+    outcome = check_remote_assistance(
+        "srv-lin01", evidence(), platform="linux", lang="en", contract=edited
+    )
     assert outcome["status"] == "FAIL"
     assert "remote_assistance.tools" in outcome["hint"]
 
@@ -482,7 +521,7 @@ def test_contract_without_a_tool_fails():
 
 @pytest.mark.req("PRE-08")
 def test_uid_zero_after_become_passes():
-    outcome = check_admin_access("srv-lin01", evidence(), "linux", "en")
+    outcome = check_admin_access("srv-lin01", evidence(), platform="linux", lang="en")
     assert outcome["status"] == "PASS"
     assert (
         outcome["title"]
@@ -502,7 +541,7 @@ def test_refused_become_fails_with_the_reason_and_the_sudoers_fix():
         }
     )
     outcome = check_admin_access(
-        "srv-lin01", unprivileged, "linux", "en", become_error="Missing sudo password"
+        "srv-lin01", unprivileged, platform="linux", lang="en", become_error="Missing sudo password"
     )
     assert outcome["status"] == "FAIL"
     assert outcome["blocking"] is True
@@ -521,7 +560,7 @@ def test_non_root_without_become_error_reports_sudo():
             "sudo": {"rc": 1, "message": "sudo: a password is required"},
         }
     )
-    outcome = check_admin_access("srv-lin01", unprivileged, "linux", "fr")
+    outcome = check_admin_access("srv-lin01", unprivileged, platform="linux", lang="fr")
     assert "euid 1001; sudo -n: sudo: a password is required" in outcome["title"]
 
 
@@ -564,7 +603,7 @@ SMTP_FAIL = {
     ],
 )
 def test_smtp_module_result_becomes_a_result(outcome, status, title, hint):
-    verdict = check_smtp("srv-lin01", "fr", outcome, "linux", CONTRACT)
+    verdict = check_smtp("srv-lin01", outcome, lang="fr", platform="linux", contract=CONTRACT)
     assert (verdict["requirement"], verdict["check"], verdict["status"]) == (
         "PRE-01",
         "smtp_relay",

@@ -11,19 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.preventcare_prereq import (
-    check_admin_access,
-    check_hardware,
-    check_os_support,
-    check_remote_assistance,
-    check_security_updates,
-    check_smtp,
-    check_static_addressing,
-    evaluate_host,
-    load_tables,
-    parse_whoami_groups,
-    windows_privilege,
-)
+from ansible.module_utils.preventcare_prereq import evaluate_host, load_tables
+from ansible.module_utils.preventcare_prereq_access import check_admin_access
+from ansible.module_utils.preventcare_prereq_hardware import check_hardware
+from ansible.module_utils.preventcare_prereq_network import check_static_addressing
+from ansible.module_utils.preventcare_prereq_os import check_os_support, check_security_updates
+from ansible.module_utils.preventcare_prereq_relay import check_smtp
+from ansible.module_utils.preventcare_prereq_remote import check_remote_assistance
+from ansible.module_utils.preventcare_windows import parse_whoami_groups, windows_privilege
 
 ROOT = Path(__file__).resolve().parents[2]
 PREREQ = ROOT / "tests" / "fixtures" / "windows" / "prereq"
@@ -151,7 +146,7 @@ def test_french_headers_and_names_are_read_through_the_sid_column():
     ],
 )
 def test_admin_access_windows(fixture, lang, status, words, hint):
-    outcome = check_admin_access("srv-ad01", whoami(fixture), "windows", lang)
+    outcome = check_admin_access("srv-ad01", whoami(fixture), platform="windows", lang=lang)
     assert outcome["status"] == status
     assert words in outcome["title"]
     assert hint in outcome["hint"]
@@ -171,7 +166,9 @@ def test_admin_access_windows(fixture, lang, status, words, hint):
 )
 def test_token_groups_are_the_fallback_when_whoami_output_is_missing(sids, status):
     privilege = {"user": "MARTIN\\preventcare", "whoami_groups_csv": "", "token_group_sids": sids}
-    outcome = check_admin_access("srv-ad01", {"privilege": privilege}, "windows", "en")
+    outcome = check_admin_access(
+        "srv-ad01", {"privilege": privilege}, platform="windows", lang="en"
+    )
     assert outcome["status"] == status
     if not sids:
         assert "whoami /groups /fo csv" in outcome["hint"]
@@ -182,7 +179,9 @@ def test_token_groups_are_the_fallback_when_whoami_output_is_missing(sids, statu
 
 @pytest.mark.req("PRE-02")
 def test_manual_address_passes():
-    outcome = check_static_addressing("srv-app01", part("network_static_en.json"), "windows", "en")
+    outcome = check_static_addressing(
+        "srv-app01", part("network_static_en.json"), platform="windows", lang="en"
+    )
     assert outcome["status"] == "PASS"
     assert outcome["title"] == "srv-app01 is statically addressed (Ethernet0 10.10.1.11/24)"
     (row,) = outcome["evidence"]["addresses"]
@@ -195,7 +194,9 @@ def test_manual_address_passes():
 
 @pytest.mark.req("PRE-02")
 def test_dhcp_lease_fails_naming_the_interface():
-    outcome = check_static_addressing("srv-app01", part("network_dhcp_fr.json"), "windows", "fr")
+    outcome = check_static_addressing(
+        "srv-app01", part("network_dhcp_fr.json"), platform="windows", lang="fr"
+    )
     assert outcome["status"] == "FAIL"
     assert "Ethernet 2 192.168.1.23/24" in outcome["title"]
     assert "PrefixOrigin=Dhcp, SuffixOrigin=Dhcp, Dhcp=Enabled" in outcome["title"]
@@ -204,7 +205,9 @@ def test_dhcp_lease_fails_naming_the_interface():
 
 @pytest.mark.req("PRE-02")
 def test_apipa_only_means_no_routable_address():
-    outcome = check_static_addressing("srv-app01", part("network_apipa_en.json"), "windows", "en")
+    outcome = check_static_addressing(
+        "srv-app01", part("network_apipa_en.json"), platform="windows", lang="en"
+    )
     assert (outcome["status"], outcome["title"]) == (
         "FAIL",
         "srv-app01 has no routable IPv4 address",
@@ -220,7 +223,7 @@ def test_enum_shapes_are_all_understood(origin):
     network = part("network_static_en.json")
     address = next(a for a in network["network"]["ip_addresses"] if a["IPAddress"] == "10.10.1.11")
     address["PrefixOrigin"] = origin
-    outcome = check_static_addressing("srv-app01", network, "windows", "en")
+    outcome = check_static_addressing("srv-app01", network, platform="windows", lang="en")
     assert outcome["status"] == "FAIL"
     assert "PrefixOrigin=Dhcp" in outcome["title"]
 
@@ -231,7 +234,11 @@ def test_enum_shapes_are_all_understood(origin):
 @pytest.mark.req("PRE-03")
 def test_hyperv_guest_is_recognised_and_passes():
     outcome = check_hardware(
-        "srv-app01", part("hardware_hyperv_vm_en.json"), "windows", "en", TABLES["hardware"]
+        "srv-app01",
+        part("hardware_hyperv_vm_en.json"),
+        platform="windows",
+        lang="en",
+        table=TABLES["hardware"],
     )
     assert outcome["status"] == "PASS"
     assert outcome["title"] == (
@@ -244,9 +251,9 @@ def test_physical_hyperv_host_is_not_taken_for_a_vm_and_low_disk_fails():
     outcome = check_hardware(
         "srv-ad01",
         part("hardware_dell_small_fr.json"),
-        "windows",
-        "fr",
-        TABLES["hardware"],
+        platform="windows",
+        lang="fr",
+        table=TABLES["hardware"],
         roles=["domain_controller", "file_server"],
     )
     assert outcome["status"] == "FAIL"
@@ -279,7 +286,7 @@ def test_physical_hyperv_host_is_not_taken_for_a_vm_and_low_disk_fails():
 )
 def test_windows_os_support(fixture, lang, status, words):
     outcome = check_os_support(
-        "srv-ad01", part(fixture), "windows", lang, TABLES["os"], today=TODAY
+        "srv-ad01", part(fixture), platform="windows", lang=lang, table=TABLES["os"], today=TODAY
     )
     assert outcome["status"] == status, outcome["title"]
     assert words in outcome["title"]
@@ -289,7 +296,9 @@ def test_windows_os_support(fixture, lang, status, words):
 def test_powershell_below_5_1_is_unmanageable():
     old = part("os_2019_en.json")
     old["powershell"]["PSVersion"] = "5.0.10586.117"
-    outcome = check_os_support("srv-ad01", old, "windows", "en", TABLES["os"], today=TODAY)
+    outcome = check_os_support(
+        "srv-ad01", old, platform="windows", lang="en", table=TABLES["os"], today=TODAY
+    )
     assert outcome["status"] == "FAIL"
     assert "PowerShell 5.0.10586.117 < 5.1" in outcome["title"]
 
@@ -297,7 +306,11 @@ def test_powershell_below_5_1_is_unmanageable():
 @pytest.mark.req("PRE-05")
 def test_pending_windows_security_updates_are_counted():
     outcome = check_security_updates(
-        "srv-app01", {}, "windows", "en", part("win_updates_two_security.json")
+        "srv-app01",
+        {},
+        platform="windows",
+        lang="en",
+        win_updates=part("win_updates_two_security.json"),
     )
     assert (outcome["status"], outcome["blocking"]) == ("WARN", False)
     assert outcome["title"] == "2 pending security update(s) on srv-app01"
@@ -314,7 +327,9 @@ def test_pending_windows_security_updates_are_counted():
     ],
 )
 def test_windows_update_search_outcomes(win_updates, status):
-    outcome = check_security_updates("srv-app01", {}, "windows", "en", win_updates)
+    outcome = check_security_updates(
+        "srv-app01", {}, platform="windows", lang="en", win_updates=win_updates
+    )
     assert outcome["status"] == status
     if win_updates and win_updates.get("failed"):
         assert "0x8024402C" in outcome["hint"]
@@ -338,7 +353,9 @@ def test_windows_update_search_outcomes(win_updates, status):
     ],
 )
 def test_windows_remote_assistance(fixture, status, words, hint):
-    outcome = check_remote_assistance("srv-ad01", part(fixture), "windows", "fr", CONTRACT)
+    outcome = check_remote_assistance(
+        "srv-ad01", part(fixture), platform="windows", lang="fr", contract=CONTRACT
+    )
     assert outcome["status"] == status
     assert words in outcome["title"]
     assert hint in outcome["hint"]
@@ -349,9 +366,9 @@ def test_rdp_denied_by_registry_is_not_running():
     outcome = check_remote_assistance(
         "srv-ad01",
         part("remote_rdp_denied_teamviewer_stopped_fr.json"),
-        "windows",
-        "en",
-        {"language": "en", "remote_assistance": {"tools": ["rdp"]}},
+        platform="windows",
+        lang="en",
+        contract={"language": "en", "remote_assistance": {"tools": ["rdp"]}},
     )
     assert outcome["status"] == "FAIL"
     assert outcome["evidence"]["tools"]["rdp"]["fDenyTSConnections"] == 1
@@ -375,7 +392,9 @@ def test_windows_smtp_transcript_is_judged_by_the_shared_classifier(fixture, sta
         "changed": False,
         "result": json.loads((SMTP / fixture).read_text())["result"],
     }
-    outcome = check_smtp("srv-ad01", "fr", win_powershell, "windows", CONTRACT)
+    outcome = check_smtp(
+        "srv-ad01", win_powershell, lang="fr", platform="windows", contract=CONTRACT
+    )
     assert outcome["status"] == status
     assert words in outcome["title"]
     if status == "FAIL":

@@ -1,0 +1,133 @@
+"""PRE-02: a fixed public IP (declared, and seen from the internet) and static addressing."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible.module_utils.preventcare_data import as_dict
+from ansible.module_utils.preventcare_platforms import evidence_reader
+from ansible.module_utils.preventcare_verdict import Judge, contract_language, load_texts
+
+# Special-purpose IPv4 blocks (RFC 6890 registry), in the order they are reported.
+_SPECIAL_V4 = (
+    ("0.0.0.0/8", "this_network"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "cgnat"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link_local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "ietf"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.88.99.0/24", "reserved"),
+    ("192.168.0.0/16", "private"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+)
+_SPECIAL_V4_NETS = tuple((ipaddress.IPv4Network(n), why) for n, why in _SPECIAL_V4)
+
+
+def classify_public_ipv4(value):
+    """(True, None) for a public unicast IPv4 address, else (False, reason key)."""
+    try:
+        address = ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        return False, "not_ipv4"
+    if address == ipaddress.IPv4Address("255.255.255.255"):
+        return False, "broadcast"
+    for network, why in _SPECIAL_V4_NETS:
+        if address in network:
+            return False, why
+    if not address.is_global:  # any block the registry adds later
+        return False, "special"
+    return True, None
+
+
+def _contract_judge(contract, check, blocking):
+    return Judge(
+        load_texts("prerequisites"),
+        host="contract",
+        requirement="PRE-02",
+        check=check,
+        lang=contract_language(contract),
+        blocking=blocking,
+    )
+
+
+def check_public_ip(contract):
+    """PRE-02: the declared public IP is a public unicast IPv4 address."""
+    judge = _contract_judge(contract, "public_ip", blocking=True)
+    declared = as_dict(contract).get("public_ip")
+    if declared in (None, ""):
+        return judge.verdict("FAIL", "public_ip.missing", {"public_ip": None})
+    public, why = classify_public_ipv4(declared)
+    if public:
+        return judge.verdict(
+            "PASS", "public_ip.pass", {"public_ip": declared, "public": True}, ip=declared
+        )
+    return judge.verdict(
+        "FAIL",
+        "public_ip.fail",
+        {"public_ip": declared, "public": False, "category": why},
+        ip=declared,
+        reason=judge.text(f"ip_reason.{why}"),
+    )
+
+
+def check_egress_ip(contract, url=None, observed=None, error=None):
+    """PRE-02: the address the internet sees (read from `url` on the controller) is the declared.
+
+    NOT_APPLICABLE without a URL; WARN when the URL could not be read.
+    """
+    judge = _contract_judge(contract, "egress_ip", blocking=False)
+    declared = as_dict(contract).get("public_ip")
+    if not url:
+        return judge.verdict("NOT_APPLICABLE", "egress.na", {"url": None})
+    seen = str(observed or "").strip()
+    evidence = {"url": url, "declared": declared, "observed": seen or None}
+    try:
+        seen_ip = str(ipaddress.ip_address(seen)) if seen else None
+    except ValueError:
+        seen_ip = None
+        error = error or f"the answer is not an IP address: {seen[:60]!r}"
+    if error or seen_ip is None:
+        evidence["error"] = str(error or "empty answer")
+        return judge.verdict("WARN", "egress.error", evidence, url=url, error=evidence["error"])
+    if declared and seen_ip == str(declared).strip():
+        return judge.verdict("PASS", "egress.pass", evidence, observed=seen_ip)
+    return judge.verdict(
+        "FAIL", "egress.fail", evidence, observed=seen_ip, declared=declared or "-"
+    )
+
+
+def check_static_addressing(host, evidence, *, platform, lang):
+    """PRE-02: every routable IPv4 address of the host is static."""
+    reader = evidence_reader(platform)
+    judge = Judge(
+        load_texts("prerequisites"),
+        host=host,
+        requirement="PRE-02",
+        check="static_addressing",
+        lang=lang,
+    )
+    rows = reader.addressing(evidence)
+    shown = {"addresses": rows}
+    errors = as_dict(as_dict(evidence).get("network")).get("errors")
+    if errors:
+        shown["collection_errors"] = errors
+    if not rows:
+        return judge.verdict("FAIL", "static.none", shown)
+    dynamic = [r for r in rows if r["dynamic"]]
+    if not dynamic:
+        listing = ", ".join(f"{r['interface']} {r['address']}/{r['prefixlen']}" for r in rows)
+        return judge.verdict("PASS", "static.pass", shown, addresses=listing)
+    details, fixes = [], []
+    for row in dynamic:
+        why = ", ".join(judge.text(key, **values) for key, values in reader.dynamic_reasons(row))
+        details.append(f"{row['interface']} {row['address']}/{row['prefixlen']} ({why})")
+        key, values = reader.static_fix(row)
+        fixes.append(judge.text(key if judge.texts.has(key) else "fix.kernel", **values))
+    hint = " ".join([judge.text("static.hint.intro"), *fixes])
+    return judge.verdict("FAIL", "static.fail", shown, hint=hint, details="; ".join(details))
