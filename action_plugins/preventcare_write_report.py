@@ -148,7 +148,8 @@ class ActionModule(ActionBase):
                 **result,
                 "failed": True,
                 "msg": "preventcare_write_report: the report does not match "
-                "schemas/report.schema.json (a bug in the report writer; please report it): " + "; ".join(problems[:10]),
+                "schemas/report.schema.json (a bug in the report writer; please report it): "
+                + "; ".join(problems[:10]),
             }
 
         folder = os.path.join(dest, document["client"]["id"], document["run_id"])
@@ -161,8 +162,8 @@ class ActionModule(ActionBase):
                     **result,
                     "failed": True,
                     "msg": "preventcare_write_report: the report templates under "
-                    f"{self._templates()} cannot be rendered ({type(exc).__name__}: {exc}); restore them from the "
-                    "repository.",
+                    f"{self._templates()} cannot be rendered ({type(exc).__name__}: {exc}); "
+                    "restore them from the repository.",
                 }
             try:
                 os.makedirs(folder, mode=0o750, exist_ok=True)
@@ -178,7 +179,8 @@ class ActionModule(ActionBase):
                 }
         table = console_table(document)
         result.update(
-            changed=True,
+            # Check mode writes nothing, so nothing changed (the message says where it would go).
+            changed=not self._play_context.check_mode,
             files=files,
             dir=folder,
             counts=document["counts"],

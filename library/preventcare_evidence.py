@@ -669,9 +669,7 @@ class Gatherer:
             "network": self.guarded("network", self.network),
             "hardware": self.guarded("hardware", self.hardware),
             "updates": None,
-            "remote_assistance": self.guarded(
-                "remote_assistance", self.remote_assistance, tools
-            ),
+            "remote_assistance": self.guarded("remote_assistance", self.remote_assistance, tools),
             "privilege": self.guarded("privilege", self.privilege),
         }
         if package_updates:

@@ -15,7 +15,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jinja2
 import jsonschema
@@ -341,12 +341,12 @@ def build_report(results, contract, run_id, kind="prerequisites", *, generated_a
         hosts.append({"host": host, "status": status, "counts": counts(own), "results": own})
     requirements = sorted({r["requirement"] for r in cleaned}, key=_requirement_key)
     blocking = blocking_failures([r for h in hosts for r in h["results"]])
-    when = generated_at or datetime.now(timezone.utc)  # noqa: UP017 - also imported by modules' Python
+    when = generated_at or datetime.now(UTC)
     document = {
         "schema_version": SCHEMA_VERSION,
         "kind": kind,
         "run_id": run_id,
-        "generated_at": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),  # noqa: UP017
+        "generated_at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "language": language,
         "client": scrub({"id": client_id, "name": client_name}, hidden, patterns),
         "counts": counts(cleaned),

@@ -49,8 +49,11 @@ function Add-Step([string]$Name, $Command) {
     return $entry
 }
 
+# The mask of module_utils/preventcare_secrets.py (MASK), the same on every platform.
+$Mask = '********'
+
 function Hide([string]$Text) {
-    foreach ($s in $Secrets) { if ($s) { $Text = $Text.Replace($s, '********') } }
+    foreach ($s in $Secrets) { if ($s) { $Text = $Text.Replace($s, $Mask) } }
     return $Text
 }
 
@@ -162,12 +165,12 @@ try {
         $Secrets = @($password, $plain, (& $b64 $password))
         $mechanisms = @($keywords | Where-Object { $_ -match '^AUTH[ =]' } | ForEach-Object { ($_ -replace '^AUTH[ =]', '').ToUpper() -split ' ' })
         if ($mechanisms -contains 'PLAIN') {
-            Assert-Code (Invoke-Smtp 'auth' "AUTH PLAIN $plain" 'AUTH PLAIN ********') 235
+            Assert-Code (Invoke-Smtp 'auth' "AUTH PLAIN $plain" "AUTH PLAIN $Mask") 235
         }
         elseif ($mechanisms -contains 'LOGIN') {
             Assert-Code (Invoke-Smtp 'auth' 'AUTH LOGIN') 334
-            Assert-Code (Invoke-Smtp 'auth_username' (& $b64 $user) '********') 334
-            Assert-Code (Invoke-Smtp 'auth_password' (& $b64 $password) '********') 235
+            Assert-Code (Invoke-Smtp 'auth_username' (& $b64 $user) $Mask) 334
+            Assert-Code (Invoke-Smtp 'auth_password' (& $b64 $password) $Mask) 235
         }
         else { throw 'stop' }                       # judged auth_failed from the EHLO reply
     }

@@ -1,4 +1,4 @@
-"""filter_plugins/preventcare_prereq_filters.py: what the prerequisites playbook hands the report."""
+"""filter_plugins/preventcare_prereq_filters.py: what the prerequisites playbook reports."""
 
 from __future__ import annotations
 

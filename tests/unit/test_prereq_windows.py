@@ -23,7 +23,6 @@ from ansible.module_utils.preventcare_windows import parse_whoami_groups, window
 ROOT = Path(__file__).resolve().parents[2]
 PREREQ = ROOT / "tests" / "fixtures" / "windows" / "prereq"
 SMTP = ROOT / "tests" / "fixtures" / "windows" / "smtp"
-SCRIPT = ROOT / "scripts" / "windows" / "prereq_evidence.ps1"
 TODAY = datetime.date(2026, 11, 26)
 TABLES = load_tables()
 CONTRACT = {
@@ -54,40 +53,6 @@ def evidence(*names, **extra):
         merged.update(part(name))
     merged.update(extra)
     return merged
-
-
-# ---------------------------------------------------------------- fixtures themselves
-
-
-def test_every_fixture_cites_its_documentation_and_says_it_was_not_captured():
-    for path in sorted(PREREQ.iterdir()):
-        if path.suffix == ".json":
-            source = json.loads(path.read_text(encoding="utf-8"))["_source"]
-            text = json.dumps(source)
-        elif path.suffix == ".csv":
-            text = (path.parent / (path.name + ".source.md")).read_text(encoding="utf-8")
-        else:
-            continue
-        assert "NOT captured" in text, path.name
-        assert "https://learn.microsoft.com/" in text or "ansible.windows" in text, path.name
-
-
-def test_script_says_it_was_not_run_here_and_returns_every_part():
-    script = SCRIPT.read_text(encoding="utf-8")
-    assert "NOT RUN HERE" in script
-    for key in ("os", "powershell", "network", "hardware", "remote_assistance", "privilege"):
-        assert f"    {key} " in script or f"    {key}=" in script.replace(" ", ""), key
-    for source in (
-        "Win32_OperatingSystem",
-        "Get-NetIPAddress",
-        "Get-NetIPInterface",
-        "Win32_ComputerSystem",
-        "Win32_LogicalDisk",
-        "fDenyTSConnections",
-        "whoami.exe /groups /fo csv",
-        "WindowsIdentity]::GetCurrent()",
-    ):
-        assert source in script, source
 
 
 # ---------------------------------------------------------------- PRE-08

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -164,6 +165,13 @@ def test_run_fails_after_writing_the_report(run):
     # The console table: one row per server, the contract's checks first.
     assert "Contract     -       FAIL!" in done.stdout
     assert "srv-gone     UNRCH   UNRCH" in done.stdout
+
+
+def test_run_changes_nothing_on_any_server(run):
+    """Checking prerequisites is read-only: every reached server shows changed=0."""
+    recap = run["done"].stdout.split("PLAY RECAP")[-1]
+    for host in ("srv-static", "srv-dynamic", "srv-nosudo"):
+        assert re.search(rf"^{host}\s+: ok=\d+\s+changed=0\b", recap, re.MULTILINE), recap
 
 
 def test_report_is_valid_and_in_the_contract_language(run):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import sys
 import xml.etree.ElementTree as ET
@@ -231,6 +232,8 @@ def test_check_mode_writes_nothing(tmp_path):
     assert code == 0, output
     assert not (tmp_path / "reports").exists()
     assert "would go to" in output
+    # Nothing was written, so the recap says so.
+    assert re.search(r"localhost\s+: ok=\d+\s+changed=0\b", output), output
 
 
 @pytest.mark.parametrize(
