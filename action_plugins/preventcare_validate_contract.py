@@ -6,16 +6,7 @@ import os
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError, AnsibleUndefinedVariable
-from ansible.module_utils.preventcare_contract import (
-    VAULT_HINT,
-    Problem,
-    format_problems,
-    normalise_contract,
-    render_path,
-    scrub,
-    secret_values,
-    validate_contract,
-)
+from ansible.module_utils import preventcare_contract as contract_rules
 from ansible.plugins.action import ActionBase
 
 try:  # ansible-core >= 2.19: inline vault values reach plugins still encrypted
@@ -113,10 +104,10 @@ class ActionModule(ActionBase):
             return result
         if problems:
             result["failed"] = True
-            result["msg"] = format_problems(problems, source)
+            result["msg"] = contract_rules.format_problems(problems, source)
             result["problems"] = [p.to_dict() for p in problems]
             return result
-        result["contract"] = normalise_contract(contract)
+        result["contract"] = contract_rules.normalise_contract(contract)
         name = result["contract"].get("client", {}).get("name", "?")
         count = len(hosts) if hosts is not None else 0
         result["msg"] = f"contract OK: {name} ({count} host{'s' if count != 1 else ''})"
@@ -124,13 +115,17 @@ class ActionModule(ActionBase):
 
     def _check(self, raw, task_vars):
         """(resolved contract, inventory hosts, every problem with secrets masked)."""
-        unresolved: list[Problem] = []
+        unresolved: list[contract_rules.Problem] = []
         self._unresolved_parts = []
         contract = self._resolve(raw, (), unresolved, 0)
         hosts = self._inventory_hosts(task_vars, unresolved)
         skip = self._unresolved_parts
-        problems = unresolved + validate_contract(contract, hosts, skip_paths=skip)
-        return contract, hosts, scrub(problems, secret_values(contract))
+        problems = unresolved + contract_rules.validate_contract(contract, hosts, skip_paths=skip)
+        return (
+            contract,
+            hosts,
+            contract_rules.scrub(problems, contract_rules.secret_values(contract)),
+        )
 
     def _inventory_hosts(self, task_vars, problems):
         if "inventory_hosts" in self._task.args:
@@ -140,7 +135,9 @@ class ActionModule(ActionBase):
         if hosts is None:
             return None
         if isinstance(hosts, str) or not isinstance(hosts, list | tuple):
-            problems.append(Problem("inventory_hosts", "expected a list of host names"))
+            problems.append(
+                contract_rules.Problem("inventory_hosts", "expected a list of host names")
+            )
             return None
         return [str(h) for h in hosts]
 
@@ -183,7 +180,7 @@ class ActionModule(ActionBase):
 
     @staticmethod
     def _problem(parts, exc, value):
-        path = render_path(parts)
+        path = contract_rules.render_path(parts)
         secret = "password" in parts
         text = str(getattr(exc, "message", "") or exc).strip().splitlines()
         detail = text[0][:200] if text else type(exc).__name__
@@ -191,13 +188,13 @@ class ActionModule(ActionBase):
             "decrypt" in detail.lower()
         )
         if encrypted:
-            message, hint = "is vault-encrypted and cannot be decrypted", VAULT_HINT
+            message, hint = "is vault-encrypted and cannot be decrypted", contract_rules.VAULT_HINT
         elif isinstance(exc, AnsibleUndefinedVariable) and secret:
-            message, hint = f"refers to an undefined variable ({detail})", VAULT_HINT
+            message, hint = f"refers to an undefined variable ({detail})", contract_rules.VAULT_HINT
         elif isinstance(exc, AnsibleUndefinedVariable):
             message = f"refers to an undefined variable ({detail})"
             hint = "define that variable or write the value itself"
         else:
             message = f"cannot be resolved ({detail})"
             hint = "check the template in this value"
-        return Problem(path, message, hint)
+        return contract_rules.Problem(path, message, hint)

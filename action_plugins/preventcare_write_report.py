@@ -7,17 +7,7 @@ import tempfile
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
-from ansible.module_utils.preventcare_report import (
-    FORMATS,
-    KINDS,
-    ReportError,
-    blocking_failures,
-    build_report,
-    console_table,
-    file_name,
-    render,
-    schema_problems,
-)
+from ansible.module_utils import preventcare_report as report
 from ansible.plugins.action import ActionBase
 from jinja2 import TemplateError
 
@@ -137,12 +127,12 @@ class ActionModule(ActionBase):
         try:
             kind, formats, dest = self._arguments(args)
             secrets = self._secrets(task_vars)
-            document = build_report(
+            document = report.build_report(
                 args.get("results"), args.get("contract"), args.get("run_id"), kind, secrets=secrets
             )
-        except ReportError as exc:
+        except report.ReportError as exc:
             return {**result, "failed": True, "msg": f"preventcare_write_report: {exc}"}
-        problems = schema_problems(document, self._root())
+        problems = report.schema_problems(document, self._root())
         if problems:
             return {
                 **result,
@@ -153,10 +143,10 @@ class ActionModule(ActionBase):
             }
 
         folder = os.path.join(dest, document["client"]["id"], document["run_id"])
-        files = {fmt: os.path.join(folder, file_name(kind, fmt)) for fmt in formats}
+        files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
         if not self._play_context.check_mode:
             try:
-                texts = {fmt: render(document, fmt, self._templates()) for fmt in formats}
+                texts = {fmt: report.render(document, fmt, self._templates()) for fmt in formats}
             except TemplateError as exc:
                 return {
                     **result,
@@ -177,14 +167,14 @@ class ActionModule(ActionBase):
                     f"{exc.strerror or exc}. Check that the folder is writable, or set "
                     "preventcare_reports_root to a writable folder.",
                 }
-        table = console_table(document)
+        table = report.console_table(document)
         result.update(
             # Check mode writes nothing, so nothing changed (the message says where it would go).
             changed=not self._play_context.check_mode,
             files=files,
             dir=folder,
             counts=document["counts"],
-            blocking_failures=blocking_failures(
+            blocking_failures=report.blocking_failures(
                 [r for section in document["hosts"] for r in section["results"]]
             ),
             table=table,
@@ -196,21 +186,24 @@ class ActionModule(ActionBase):
     @staticmethod
     def _arguments(args):
         kind = args.get("kind", "prerequisites")
-        if kind not in KINDS:
-            raise ReportError(f"kind is {kind!r}: expected one of {', '.join(KINDS)}")
+        if kind not in report.KINDS:
+            raise report.ReportError(f"kind is {kind!r}: expected one of {', '.join(report.KINDS)}")
         formats = args.get("formats", ["json", "html", "md"])
         if isinstance(formats, str):
             formats = [f.strip() for f in formats.split(",") if f.strip()]
         if not isinstance(formats, list | tuple) or not formats:
-            raise ReportError(f"formats is {formats!r}: give a list among {', '.join(FORMATS)}")
-        unknown = [f for f in formats if f not in FORMATS]
+            raise report.ReportError(
+                f"formats is {formats!r}: give a list among {', '.join(report.FORMATS)}"
+            )
+        unknown = [f for f in formats if f not in report.FORMATS]
         if unknown:
-            raise ReportError(
-                f"formats {', '.join(map(str, unknown))} unknown: choose among {', '.join(FORMATS)}"
+            raise report.ReportError(
+                f"formats {', '.join(map(str, unknown))} unknown: "
+                f"choose among {', '.join(report.FORMATS)}"
             )
         dest = args.get("dest")
         if not isinstance(dest, str) or not dest.strip():
-            raise ReportError(
+            raise report.ReportError(
                 "dest is missing: give the reports root (preventcare_reports_dir, set by "
                 "playbooks/validate_contract.yml)"
             )

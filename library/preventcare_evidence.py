@@ -1,5 +1,11 @@
 #!/usr/bin/python
-"""Ansible module: gather, in one execution, the evidence for the PRE-02..PRE-08 checks."""
+"""Ansible module: gather, in one execution, the evidence for the PRE-02..PRE-08 checks.
+
+Why about 1,000 lines in one file: one remote execution per server is the design (DESIGN.md,
+"one round trip"), so this module reads every source itself; it is a gatherer class whose
+methods each read one source, and pure parsers of each tool's output below it, each tested on
+captured outputs (tests/unit/test_evidence_module.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ description:
     prerequisites of a Linux server - operating system, IP addresses with their kernel flags
     and the configuration that explains each one, hardware, pending updates, remote-assistance
     tools and privilege.
-  - Judges nothing; C(module_utils/preventcare_prereq.py) does that on the controller, for this
+  - Judges nothing; C(module_utils/preventcare_prereq*.py) do that on the controller, for this
     module's output and for C(scripts/windows/prereq_evidence.ps1)'s alike.
   - Every source is optional - a missing command or file leaves its field empty and, when it
     was expected to work, a line in RV(evidence.errors); the module fails only on bad arguments.

@@ -2,14 +2,19 @@
 
 Controller-side only (action plugin, CLI, tests): it needs jsonschema and PyYAML,
 which managed hosts do not have. Every public function returns problems instead of
-raising, whatever the input, so that a user never sees a traceback.
+raising, whatever the input, so that a user never sees a traceback. Reading a contract
+file is preventcare_contract_file.py.
+
+Why about 900 lines in one file: it is one concern, the contract's validation, and most of
+it is messages - one explanation per kind of schema failure and one per cross-field rule,
+each with its hint - that share the path rendering, the value descriptions and the sorted
+problem collector defined here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import difflib
 import functools
 import ipaddress
 import json
@@ -19,11 +24,11 @@ import zoneinfo
 from collections.abc import Mapping
 
 import jsonschema
-import yaml
 from ansible.module_utils.preventcare_data import OTHER_REMOTE_TOOL, remote_tools_catalogue
-from ansible.module_utils.preventcare_problems import Problem
+from ansible.module_utils.preventcare_problems import Problem, closest, did_you_mean
 from ansible.module_utils.preventcare_problems import format_problems as list_problems
-from ansible.module_utils.preventcare_secrets import MASK, mask
+from ansible.module_utils.preventcare_secrets import MASK, secret_forms
+from ansible.module_utils.preventcare_secrets import scrub as scrub_value
 from ansible.module_utils.preventcare_thresholds import load_thresholds, merge_overrides
 
 SCHEMA_VERSION = 1
@@ -126,7 +131,8 @@ def describe_value(value, secret: bool = False) -> str:  # noqa: PLR0911 - one c
     return "a value of type " + type_name(value)
 
 
-def _got(value, secret: bool = False) -> str:
+def value_summary(value, secret: bool = False) -> str:
+    """'string 'abc'' / 'integer 7' / 'mapping': what a value is, for a message."""
     name = type_name(value)
     if value is None or isinstance(value, (Mapping, list, tuple)) or secret:
         return name
@@ -135,18 +141,10 @@ def _got(value, secret: bool = False) -> str:
     return name
 
 
-def _close(word, candidates) -> str | None:
-    if not isinstance(word, str):
-        return None
-    lowered = {c.lower(): c for c in candidates}
-    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
-
-
 def _choices_hint(word, candidates, what: str = "allowed values") -> str:
-    close = _close(word, candidates)
-    if close is not None:
-        return f"did you mean '{close}'?"
+    hint = did_you_mean(word, candidates) if isinstance(word, str) else ""
+    if hint:
+        return hint
     shown = sorted(candidates) if len(candidates) > 12 else list(candidates)
     more = "" if len(shown) <= 12 else f", … ({len(shown)} in all)"
     return f"{what}: {', '.join(shown[:12])}{more}"
@@ -405,7 +403,7 @@ def _explain_type(f: _Failure):
         hint = "write true or false, without quotes"
     elif f.schema.get("description"):
         hint = f"{f.parts[-1] if f.parts else ROOT}: {f.schema['description']}"
-    f.out.add(f.parts, f"expected {expected}, got {_got(f.value, f.secret)}", hint)
+    f.out.add(f.parts, f"expected {expected}, got {value_summary(f.value, f.secret)}", hint)
 
 
 def _explain_required(f: _Failure):
@@ -417,7 +415,7 @@ def _explain_required(f: _Failure):
             continue
         what = properties.get(name, {}).get("description", "")
         message = f"missing required key '{name}'" + (f": {what}" if what else "")
-        typo = _close(name, unknown)
+        typo = closest(name, unknown) if isinstance(name, str) else None
         hint = (
             f"is '{typo}' a misspelling of it?"
             if typo
@@ -449,7 +447,7 @@ def _explain_enum(f: _Failure):
     else:
         f.out.add(
             f.parts,
-            f"expected one of {', '.join(choices)}, got {_got(f.value, f.secret)}",
+            f"expected one of {', '.join(choices)}, got {value_summary(f.value, f.secret)}",
             _choices_hint(None, choices),
         )
 
@@ -569,7 +567,7 @@ def _check_host(parts, value, hosts, out, what):
 def _check_semantics(data: dict, hosts, out: _Collector):
     timezone = data.get("timezone")
     if isinstance(timezone, str) and not is_opaque(timezone) and not valid_timezone(timezone):
-        close = _close(timezone, _all_timezones())
+        close = closest(timezone, _all_timezones())
         out.add(
             ("timezone",),
             f"unknown time zone {describe_value(timezone)}",
@@ -827,15 +825,9 @@ def secret_values(data) -> list[str]:
 
 
 def scrub(problems, secrets) -> list[Problem]:
-    """Replace every secret value in the problems' text by the mask."""
-    secrets = sorted({s for s in secrets if isinstance(s, str) and len(s) >= 4}, key=len)[::-1]
-    if not secrets:
-        return list(problems)
-    cleaned = []
-    for problem in problems:
-        fields = [mask(f, secrets) for f in (problem.path, problem.message, problem.hint)]
-        cleaned.append(Problem(*fields, problem.sort_key))
-    return cleaned
+    """The problems with every form of every secret masked in their text."""
+    forms = secret_forms(secrets)
+    return [Problem(*scrub_value([p.path, p.message, p.hint], forms), p.sort_key) for p in problems]
 
 
 def validate_contract(data, inventory_hosts=None, skip_paths=()) -> list[Problem]:
@@ -877,7 +869,7 @@ def _validate(data, inventory_hosts, out: _Collector):
     if not isinstance(plain, dict):
         out.add(
             (),
-            f"expected a mapping, got {_got(plain)}",
+            f"expected a mapping, got {value_summary(plain)}",
             "'preventcare:' must hold the client's contract as key: value pairs; "
             f"see {EXAMPLE_FILE}",
         )
@@ -922,210 +914,3 @@ def normalise_contract(data) -> dict:
         if isinstance(holder, dict) and key in holder:
             holder[key] = MASK
     return result
-
-
-# ---------------------------------------------------------------- YAML files
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps Ansible's tags opaque and reports duplicate keys."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int, int]] = []
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _value in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                ident = (key_node.tag, key_node.value)
-                if ident in seen:
-                    mark = key_node.start_mark
-                    self.duplicates.append((key_node.value, mark.line + 1, mark.column + 1))
-                seen.add(ident)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _construct_checked(base):
-    def construct(loader, node):
-        try:
-            return base(loader, node)
-        except (ValueError, OverflowError) as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"invalid value {node.value[:40]!r}: {exc}", node.start_mark
-            ) from None
-
-    return construct
-
-
-def _construct_vault(loader, node):
-    if not isinstance(node, yaml.ScalarNode):
-        raise yaml.constructor.ConstructorError(
-            None, None, "!vault must tag an encrypted string", node.start_mark
-        )
-    return VaultText(loader.construct_scalar(node))
-
-
-def _construct_unsafe(loader, node):
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    return UnsafeText(loader.construct_scalar(node))
-
-
-_Loader.add_constructor("!vault", _construct_vault)
-_Loader.add_constructor("!unsafe", _construct_unsafe)
-for _tag, _base in (
-    ("tag:yaml.org,2002:int", yaml.SafeLoader.construct_yaml_int),
-    ("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_timestamp),
-):
-    _Loader.add_constructor(_tag, _construct_checked(_base))
-
-
-def parse_yaml_text(text: str, source: str):
-    """(document, problems); the document is None when it cannot be read."""
-    if text.lstrip().startswith("$ANSIBLE_VAULT;"):
-        return None, [
-            Problem(
-                source,
-                "the whole file is encrypted with ansible-vault",
-                "keep the contract in clear text and put only secrets in vault.yml "
-                "(e.g. vault_preventcare_smtp_password)",
-            )
-        ]
-    loader = None
-    try:
-        loader = _Loader(text)
-        document = loader.get_single_data()
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
-        return None, [
-            Problem(
-                f"{source}, line {line}",
-                f"character {_codepoint(exc.character)} is not allowed in YAML",
-                "remove that control character (copy-paste from a PDF or a mail?)",
-            )
-        ]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
-        detail = exc.problem or "syntax error"
-        if exc.context:
-            detail += f" ({exc.context})"
-        return None, [
-            Problem(
-                where,
-                f"malformed YAML: {detail}",
-                "check the indentation and the quoting around that line "
-                "(quote values that contain ': ', '#', '{' or start with '*', '&', '!')",
-            )
-        ]
-    except yaml.YAMLError as exc:
-        return None, [Problem(source, f"malformed YAML: {exc}", "check the file's syntax")]
-    except RecursionError:
-        return None, [Problem(source, "malformed YAML: nested too deeply")]
-    finally:
-        if loader is not None:
-            loader.dispose()
-    problems = [
-        Problem(
-            f"{source}, line {line}, column {column}",
-            f"key {key[:40]!r} is defined twice in the same mapping",
-            "YAML would silently keep only the last one; remove or rename one of them",
-        )
-        for key, line, column in loader.duplicates
-    ]
-    return document, problems
-
-
-def _codepoint(character) -> str:
-    return f"U+{character:04X}" if isinstance(character, int) else repr(character)
-
-
-def read_yaml_file(path):
-    """(document, problems) for any YAML file, never raising."""
-    source = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        return None, [Problem(source, f"cannot read the file: {reason}", "check the path")]
-    except (TypeError, ValueError) as exc:
-        return None, [Problem(source, f"invalid file name ({exc})")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [
-            Problem(source, f"not UTF-8 text (byte {exc.start})", "save the file as UTF-8")
-        ]
-    try:
-        return parse_yaml_text(text, source)
-    except Exception as exc:  # PyYAML may raise other errors on pathological input
-        return None, [Problem(source, f"cannot be read as YAML ({type(exc).__name__})")]
-
-
-def extract_contract(document, source: str):
-    """(contract, problems) from the top-level document of a vars file."""
-    example = f"copy {EXAMPLE_FILE} and adapt it"
-    if document is None:
-        return None, [
-            Problem(source, "the file is empty", f"it must define 'preventcare:'; {example}")
-        ]
-    if not isinstance(document, Mapping):
-        return None, [
-            Problem(
-                source,
-                f"the file holds {_got(document)} instead of variables",
-                f"it must start with 'preventcare:'; {example}",
-            )
-        ]
-    if ROOT not in document:
-        names = [k for k in document if isinstance(k, str)]
-        close = _close(ROOT, names)
-        hint = f"is '{close}' a misspelling of it?" if close else example
-        return None, [
-            Problem(source, "no top-level 'preventcare' key: the contract is missing", hint)
-        ]
-    contract = document[ROOT]
-    if contract is None:
-        return None, [Problem(ROOT, "the contract is empty", f"fill in 'preventcare:'; {example}")]
-    return contract, []
-
-
-def load_contract_file(path):
-    """(contract, problems) read from a preventcare.yml file; contract is None if unreadable."""
-    source = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
-    document, problems = read_yaml_file(path)
-    if document is None and problems:
-        return None, problems
-    contract, more = extract_contract(document, source)
-    return contract, problems + more
-
-
-def inventory_hosts(document, expand=None) -> list[str]:
-    """Host names of a YAML inventory, walking every group's hosts and children.
-
-    expand: optional function turning a host pattern such as web[01:03] into names.
-    """
-    names: list[str] = []
-    seen_groups: set[int] = set()
-
-    def walk(group, depth):
-        if not isinstance(group, Mapping) or id(group) in seen_groups or depth > MAX_DEPTH:
-            return
-        seen_groups.add(id(group))
-        hosts = group.get("hosts")
-        for host in hosts if isinstance(hosts, Mapping) else []:
-            if isinstance(host, str):
-                for name in expand(host) if expand else [host]:
-                    if name not in names:
-                        names.append(name)
-        children = group.get("children")
-        for child in children.values() if isinstance(children, Mapping) else []:
-            walk(child, depth + 1)
-
-    for group in document.values() if isinstance(document, Mapping) else []:
-        walk(group, 0)
-    return names

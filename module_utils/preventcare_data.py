@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import ipaddress
 import json
@@ -94,3 +95,12 @@ def remote_tools_catalogue():
     if not isinstance(tools, dict) or not tools:
         raise ValueError(f"the remote-assistance catalogue {path} has no `tools` mapping")
     return tools
+
+
+# What both evidence readers (preventcare_linux, preventcare_windows) say of a server's
+# hardware (PRE-03): the system volume is "/" or the system drive ("C:").
+HardwareFacts = collections.namedtuple(
+    "HardwareFacts",
+    "cpu_cores memory_bytes system_mount system_size_bytes system_free_bytes "
+    "vendor model virtual container",
+)

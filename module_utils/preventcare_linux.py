@@ -6,7 +6,7 @@ shape as its twin in preventcare_windows.py, so the checks have no platform bran
 
 from __future__ import annotations
 
-from ansible.module_utils.preventcare_data import as_dict, as_list, routable_v4
+from ansible.module_utils.preventcare_data import HardwareFacts, as_dict, as_list, routable_v4
 
 FOREVER = 0xFFFFFFFF  # ip(8): valid_lft "forever"
 
@@ -108,17 +108,17 @@ def hardware_facts(evidence, match_virtual):
     dmi = as_dict(hardware.get("dmi"))
     virt = as_dict(hardware.get("virtualization"))
     vendor, model = dmi.get("sys_vendor"), dmi.get("product_name")
-    return {
-        "cpu_cores": hardware.get("cpu_cores"),
-        "memory_bytes": hardware.get("memory_bytes"),
-        "system_mount": mount_point,
-        "system_size_bytes": as_dict(mount).get("size_bytes"),
-        "system_free_bytes": as_dict(mount).get("free_bytes"),
-        "vendor": vendor,
-        "model": model,
-        "virtual": virt.get("vm") or match_virtual(f"{vendor} {model}"),
-        "container": virt.get("container"),
-    }
+    facts = HardwareFacts(
+        hardware.get("cpu_cores"),
+        hardware.get("memory_bytes"),
+        mount_point,
+        *(as_dict(mount).get(key) for key in ("size_bytes", "free_bytes")),
+        vendor,
+        model,
+        virt.get("vm") or match_virtual(f"{vendor} {model}"),
+        virt.get("container"),
+    )
+    return facts._asdict()
 
 
 # ---------------------------------------------------------------- PRE-05

@@ -42,7 +42,6 @@ from ansible.module_utils.preventcare_verdict import (
     check_platform,
     contract_language,
     failure_message,
-    load_texts,
 )
 
 OS_TABLE = data_path("os_support.yml")
@@ -60,8 +59,9 @@ HOST_CHECKS = (
 
 
 def _judges(host, lang, checks):
-    texts = load_texts("prerequisites")
-    return [Judge(texts, host=host, requirement=r, check=c, lang=lang) for r, c in checks]
+    return [
+        Judge.of("prerequisites", host, requirement, check, lang) for requirement, check in checks
+    ]
 
 
 def host_evidence(collected):

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from ansible.module_utils.preventcare_platforms import evidence_reader
-from ansible.module_utils.preventcare_verdict import Judge, load_texts
+from ansible.module_utils.preventcare_verdict import Judge
 
 
 def check_admin_access(host, evidence, *, platform, lang, become_error=None):
     """PRE-08: Linux euid 0 after become; Windows: Administrators with a high-integrity token."""
-    judge = Judge(
-        load_texts("prerequisites"),
-        host=host,
-        requirement="PRE-08",
-        check="admin_access",
-        lang=lang,
-    )
+    judge = Judge.of("prerequisites", host, "PRE-08", "admin_access", lang)
     access = evidence_reader(platform).admin_access(evidence, become_error)
     status = "PASS" if access["admin"] else "FAIL"
     return judge.verdict(status, access["key"], access["shown"], **access["values"])

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from ansible.module_utils.preventcare_contract import service_problems
 from ansible.module_utils.preventcare_data import as_dict, as_list
-from ansible.module_utils.preventcare_verdict import Judge, contract_language, load_texts
+from ansible.module_utils.preventcare_verdict import Judge, contract_language
 
 
-def _judge(contract, requirement, check, blocking):
-    return Judge(
-        load_texts("prerequisites"),
-        host="contract",
-        requirement=requirement,
-        check=check,
-        lang=contract_language(contract),
-        blocking=blocking,
-    )
+def contract_judge(contract, requirement, check, *, blocking):
+    """The judge of a check on the contract itself (host "contract"), in its language."""
+    lang = contract_language(contract)
+    return Judge.of("prerequisites", "contract", requirement, check, lang, blocking=blocking)
 
 
 def check_homologation(contract):
     """PRE-04: homologation status recorded in the contract."""
-    judge = _judge(contract, "PRE-04", "homologation", blocking=False)
+    judge = contract_judge(contract, "PRE-04", "homologation", blocking=False)
     homologation = as_dict(as_dict(contract).get("homologation"))
     status = homologation.get("status")
     shown = {"status": status, "date": homologation.get("date")}
@@ -38,7 +33,7 @@ def check_phone_attestation(contract):
     engineer collects on site: a warning, not a blocking failure. The declarant's name is
     personal data (SEC-02) and stays out of the evidence.
     """
-    judge = _judge(contract, "PRE-07", "server_room_phone", blocking=False)
+    judge = contract_judge(contract, "PRE-07", "server_room_phone", blocking=False)
     phone = as_dict(as_dict(as_dict(contract).get("attestations")).get("server_room_phone"))
     if phone:
         evidence = {"declared": True, "date": phone.get("date"), "verified": False}
@@ -48,7 +43,7 @@ def check_phone_attestation(contract):
 
 def check_services(contract):
     """PRE-09: the subscribed services match the options, by the contract validation's rule."""
-    judge = _judge(contract, "PRE-09", "services", blocking=True)
+    judge = contract_judge(contract, "PRE-09", "services", blocking=True)
     services = as_list(as_dict(contract).get("services"))
     shown = {"services": services, "options": as_dict(as_dict(contract).get("options"))}
     problems = [message for message, _hint in service_problems(as_dict(contract))]

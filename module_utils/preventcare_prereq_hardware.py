@@ -10,7 +10,7 @@ import re
 
 from ansible.module_utils.preventcare_data import as_dict, as_list
 from ansible.module_utils.preventcare_platforms import evidence_reader
-from ansible.module_utils.preventcare_verdict import Judge, check_platform, load_texts
+from ansible.module_utils.preventcare_verdict import Judge, check_platform
 
 GIB = 1024**3
 MIB = 1024**2
@@ -110,9 +110,7 @@ def _shortfalls(facts, wanted, tolerance, judge):
 def check_hardware(host, evidence, *, platform, lang, table, roles=(), overrides=None):
     """PRE-03: cores, RAM and free system space against the table; VMs recognised."""
     table = as_dict(table)
-    judge = Judge(
-        load_texts("prerequisites"), host=host, requirement="PRE-03", check="hardware", lang=lang
-    )
+    judge = Judge.of("prerequisites", host, "PRE-03", "hardware", lang)
     facts = hardware_facts(evidence, platform=platform, table=table)
     wanted = hardware_minimums(table, check_platform(platform), roles, overrides)
     tolerance = table.get("memory_tolerance_percent", 0) or 0

@@ -6,7 +6,8 @@ import ipaddress
 
 from ansible.module_utils.preventcare_data import as_dict
 from ansible.module_utils.preventcare_platforms import evidence_reader
-from ansible.module_utils.preventcare_verdict import Judge, contract_language, load_texts
+from ansible.module_utils.preventcare_prereq_contract import contract_judge
+from ansible.module_utils.preventcare_verdict import Judge
 
 # Special-purpose IPv4 blocks (RFC 6890 registry), in the order they are reported.
 _SPECIAL_V4 = (
@@ -45,20 +46,9 @@ def classify_public_ipv4(value):
     return True, None
 
 
-def _contract_judge(contract, check, blocking):
-    return Judge(
-        load_texts("prerequisites"),
-        host="contract",
-        requirement="PRE-02",
-        check=check,
-        lang=contract_language(contract),
-        blocking=blocking,
-    )
-
-
 def check_public_ip(contract):
     """PRE-02: the declared public IP is a public unicast IPv4 address."""
-    judge = _contract_judge(contract, "public_ip", blocking=True)
+    judge = contract_judge(contract, "PRE-02", "public_ip", blocking=True)
     declared = as_dict(contract).get("public_ip")
     if declared in (None, ""):
         return judge.verdict("FAIL", "public_ip.missing", {"public_ip": None})
@@ -81,7 +71,7 @@ def check_egress_ip(contract, url=None, observed=None, error=None):
 
     NOT_APPLICABLE without a URL; WARN when the URL could not be read.
     """
-    judge = _contract_judge(contract, "egress_ip", blocking=False)
+    judge = contract_judge(contract, "PRE-02", "egress_ip", blocking=False)
     declared = as_dict(contract).get("public_ip")
     if not url:
         return judge.verdict("NOT_APPLICABLE", "egress.na", {"url": None})
@@ -105,13 +95,7 @@ def check_egress_ip(contract, url=None, observed=None, error=None):
 def check_static_addressing(host, evidence, *, platform, lang):
     """PRE-02: every routable IPv4 address of the host is static."""
     reader = evidence_reader(platform)
-    judge = Judge(
-        load_texts("prerequisites"),
-        host=host,
-        requirement="PRE-02",
-        check="static_addressing",
-        lang=lang,
-    )
+    judge = Judge.of("prerequisites", host, "PRE-02", "static_addressing", lang)
     rows = reader.addressing(evidence)
     shown = {"addresses": rows}
     errors = as_dict(as_dict(evidence).get("network")).get("errors")

@@ -11,7 +11,7 @@ import re
 
 from ansible.module_utils.preventcare_data import as_dict, as_list
 from ansible.module_utils.preventcare_platforms import evidence_reader
-from ansible.module_utils.preventcare_verdict import Judge, load_texts
+from ansible.module_utils.preventcare_verdict import Judge
 
 STALE_LISTS_DAYS = 7
 
@@ -76,14 +76,7 @@ def _manageable(identity, table):
 
 
 def _judge(host, check, lang, blocking=True):
-    return Judge(
-        load_texts("prerequisites"),
-        host=host,
-        requirement="PRE-05",
-        check=check,
-        lang=lang,
-        blocking=blocking,
-    )
+    return Judge.of("prerequisites", host, "PRE-05", check, lang, blocking=blocking)
 
 
 def check_os_support(host, evidence, *, platform, lang, table, today):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ansible.module_utils.preventcare_data import as_dict
 from ansible.module_utils.preventcare_platforms import evidence_reader
-from ansible.module_utils.preventcare_verdict import Judge, failure_message, load_texts
+from ansible.module_utils.preventcare_verdict import Judge, failure_message
 
 # What the report shows of the dialogue; the transcript is already masked (SEC-01).
 SHOWN = (
@@ -26,9 +26,7 @@ SHOWN = (
 
 def check_smtp(host, outcome, *, platform, lang, contract=None):
     """PRE-01 from the SMTP dialogue's result (module on Linux, script on Windows)."""
-    judge = Judge(
-        load_texts("prerequisites"), host=host, requirement="PRE-01", check="smtp_relay", lang=lang
-    )
+    judge = Judge.of("prerequisites", host, "PRE-01", "smtp_relay", lang)
     outcome = as_dict(outcome)
     relay = as_dict(as_dict(contract).get("smtp_relay"))
     target = f"{relay.get('host', '?')}:{relay.get('port', '?')}"

@@ -12,7 +12,7 @@ from ansible.module_utils.preventcare_data import (
     remote_tools_catalogue,
 )
 from ansible.module_utils.preventcare_platforms import evidence_reader
-from ansible.module_utils.preventcare_verdict import Judge, load_texts
+from ansible.module_utils.preventcare_verdict import Judge
 
 # A tool outside the catalogue, attested by the engineer: DECLARED, never verified.
 OTHER = OTHER_REMOTE_TOOL
@@ -42,13 +42,7 @@ def _labels(tools):
 def check_remote_assistance(host, evidence, *, platform, lang, contract):
     """PRE-06: a validated tool from the contract is installed and running."""
     reader = evidence_reader(platform)
-    judge = Judge(
-        load_texts("prerequisites"),
-        host=host,
-        requirement="PRE-06",
-        check="remote_assistance",
-        lang=lang,
-    )
+    judge = Judge.of("prerequisites", host, "PRE-06", "remote_assistance", lang)
     catalogue = remote_tools_catalogue()
     wanted = as_list(as_dict(as_dict(contract).get("remote_assistance")).get("tools"))
     states = reader.remote_tools(evidence, catalogue)

@@ -20,16 +20,15 @@ from datetime import UTC, datetime
 import jinja2
 import jsonschema
 from ansible.module_utils.preventcare_data import REQUIREMENT_ID, plain
-from ansible.module_utils.preventcare_secrets import mask, secret_forms
+from ansible.module_utils.preventcare_secrets import scrub, secret_forms
+from ansible.module_utils.preventcare_verdict import LANGUAGES, STATUSES, load_texts
 
 SCHEMA_VERSION = 1
-STATUSES = ("PASS", "WARN", "FAIL", "UNREACHABLE", "NOT_APPLICABLE", "DECLARED")
 # Worst first: the status a host (or a table cell) shows when it has several results.
 SEVERITY = ("UNREACHABLE", "FAIL", "WARN", "DECLARED", "PASS", "NOT_APPLICABLE")
 KINDS = ("prerequisites", "visit")
 FORMATS = ("json", "html", "md", "junit")
 EXTENSIONS = {"json": "json", "html": "html", "md": "md", "junit": "xml"}
-LANGUAGES = ("fr", "en")
 CONTRACT_HOST = "contract"
 # Contacts' personal data may only appear in the technical document and the visit sheet (SEC-02).
 CONTACTS_ALLOWED = {"prerequisites": False, "visit": True}
@@ -50,94 +49,24 @@ ABBREVIATIONS = {
 BLOCKING_MARK = "!"
 NO_RESULT = "-"
 
-LABELS = {
-    "en": {
-        "title": {"prerequisites": "Prerequisites report", "visit": "Visit sheet"},
-        "status": {
-            "PASS": "pass",
-            "WARN": "warning",
-            "FAIL": "fail",
-            "UNREACHABLE": "unreachable",
-            "NOT_APPLICABLE": "not applicable",
-            "DECLARED": "declared, not verified",
-        },
-        "client": "Client",
-        "run": "Run",
-        "generated_at": "Generated at (UTC)",
-        "summary": "Summary",
-        "verdict_blocked": "Onboarding is blocked: {n} blocking problem(s) to fix first.",
-        "verdict_ready": "Nothing blocks onboarding.",
-        "blocking": "Blocking problems",
-        "host": "Host",
-        "contract": "Contract",
-        "requirement": "Requirement",
-        "check": "Check",
-        "status_col": "Status",
-        "finding": "Finding",
-        "hint": "What to do",
-        "evidence": "Evidence",
-        "blocking_yes": "blocking",
-        "non_blocking": "non-blocking",
-        "results": "Results",
-        "legend": "Legend",
-        "no_result": "no result",
-        "blocking_mark": "blocking",
-        "totals": "{hosts} host(s), {results} result(s), {blocking} blocking problem(s)",
-        "declared_note": "Declared (attested), not verified",
-        "json_note": "The full evidence of every result is in {file}.",
-    },
-    "fr": {
-        "title": {"prerequisites": "Rapport de prérequis", "visit": "Fiche de visite"},
-        "status": {
-            "PASS": "conforme",
-            "WARN": "avertissement",
-            "FAIL": "non conforme",
-            "UNREACHABLE": "injoignable",
-            "NOT_APPLICABLE": "sans objet",
-            "DECLARED": "déclaré, non vérifié",
-        },
-        "client": "Client",
-        "run": "Exécution",
-        "generated_at": "Généré le (UTC)",
-        "summary": "Synthèse",
-        "verdict_blocked": "La mise en service est bloquée : {n} problème(s) bloquant(s) "
-        "à corriger d'abord.",
-        "verdict_ready": "Rien ne bloque la mise en service.",
-        "blocking": "Problèmes bloquants",
-        "host": "Serveur",
-        "contract": "Contrat",
-        "requirement": "Exigence",
-        "check": "Contrôle",
-        "status_col": "Statut",
-        "finding": "Constat",
-        "hint": "Que faire",
-        "evidence": "Preuves",
-        "blocking_yes": "bloquant",
-        "non_blocking": "non bloquant",
-        "results": "Résultats",
-        "legend": "Légende",
-        "no_result": "pas de résultat",
-        "blocking_mark": "bloquant",
-        "totals": "{hosts} serveur(s), {results} résultat(s), {blocking} problème(s) bloquant(s)",
-        "declared_note": "Déclaré (attesté), non vérifié",
-        "json_note": "Les preuves complètes de chaque résultat sont dans {file}.",
-    },
-}
 
-REQUIREMENTS = {
-    "PRE-01": (
-        "SMTP relay to the surveillance mailbox",
-        "Relais SMTP vers la boîte de surveillance",
-    ),
-    "PRE-02": ("Fixed public IP, static addressing", "IP publique fixe, adressage statique"),
-    "PRE-03": ("Hardware prerequisites", "Matériel conforme aux prérequis"),
-    "PRE-04": ("Software homologation", "Homologation logicielle"),
-    "PRE-05": ("Operating system maintained by its vendor", "Système maintenu par son éditeur"),
-    "PRE-06": ("Remote assistance", "Télémaintenance"),
-    "PRE-07": ("Telephone in the server room", "Téléphone dans la salle serveur"),
-    "PRE-08": ("Administrator access", "Accès administrateur"),
-    "PRE-09": ("Subscribed services", "Services souscrits"),
-}
+def _labels():
+    """{lang: labels} for the templates: "status.PASS" becomes labels["status"]["PASS"]."""
+    texts = load_texts("report")
+    labels = {}
+    for lang in LANGUAGES:
+        for key in texts.entries:
+            if key.startswith("requirement."):
+                continue
+            holder = labels.setdefault(lang, {})
+            *parents, leaf = key.split(".")
+            for parent in parents:
+                holder = holder.setdefault(parent, {})
+            holder[leaf] = texts.template(key, lang)  # the templates fill in {n}, {file}
+    return labels
+
+
+LABELS = _labels()
 
 
 class ReportError(ValueError):
@@ -255,20 +184,6 @@ def contact_patterns(contract):
     return [(re.compile(p, re.IGNORECASE), r) for p, r in patterns]
 
 
-def scrub(value, secrets=(), patterns=()):
-    """A copy of a JSON-able value with every secret masked and every pattern replaced."""
-    if isinstance(value, str):
-        value = mask(value, secrets)
-        for pattern, replacement in patterns:
-            value = pattern.sub(replacement, value)
-        return value
-    if isinstance(value, dict):
-        return {scrub(k, secrets, patterns): scrub(v, secrets, patterns) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, secrets, patterns) for v in value]
-    return value
-
-
 # ---------------------------------------------------------------- the document
 
 
@@ -307,8 +222,9 @@ def _requirement_key(requirement):
 
 
 def requirement_name(requirement, language):
-    names = REQUIREMENTS.get(requirement)
-    return (names[1] if language == "fr" else names[0]) if names else ""
+    key = f"requirement.{requirement}"
+    texts = load_texts("report")
+    return texts.text(key, language) if texts.has(key) else ""
 
 
 def build_report(results, contract, run_id, kind="prerequisites", *, generated_at=None, secrets=()):

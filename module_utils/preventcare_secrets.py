@@ -35,3 +35,20 @@ def mask(text, forms):
         if form:
             text = text.replace(form, MASK)
     return text
+
+
+def scrub(value, forms=(), patterns=()):
+    """A copy of a JSON-able value with every secret form masked and every pattern replaced.
+
+    patterns: [(compiled regex, replacement)], e.g. the contacts kept out of a report.
+    """
+    if isinstance(value, str):
+        value = mask(value, forms)
+        for pattern, replacement in patterns:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, dict):
+        return {scrub(k, forms, patterns): scrub(v, forms, patterns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, forms, patterns) for v in value]
+    return value

@@ -1,21 +1,25 @@
 """The booklet's monitoring thresholds as data, and the Prometheus rules rendered from them.
 
-Pure functions, used on the controller by filter_plugins/preventcare_thresholds.py and
-bin/preventcare-rules. The table is data/thresholds.yml; the contract's overrides
+Pure functions, used on the controller by filter_plugins/preventcare_thresholds_filters.py
+and bin/preventcare-rules. The table is data/thresholds.yml; the contract's overrides
 (`preventcare.thresholds`, keyed by requirement ID or item name) are merged over it.
+
+Why about 750 lines in one file: the table's checks, the overrides and the rendering share
+the table's vocabulary (units, durations, levels) and the PromQL expressions of each item on
+Linux, Windows and the site, which are kept side by side so that a metric name is changed in
+one place for all three platforms.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import os
 import re
 from string import Template
 
 from ansible.module_utils.preventcare_data import REQUIREMENT_ID, load_table
-from ansible.module_utils.preventcare_problems import Problem, format_problems
+from ansible.module_utils.preventcare_problems import Problem, did_you_mean, format_problems
 
 DEFAULT_PATH = os.path.join(
     os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "data", "thresholds.yml"
@@ -123,11 +127,6 @@ def _problem(path, message, hint="", parts=()):
     return Problem(path, message, hint, parts=parts)
 
 
-def _close(word, choices):
-    found = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"did you mean {found[0]!r}?" if found else ""
-
-
 def _value_error(unit, value):
     """(message, hint) when value is not a valid threshold in this unit, else None."""
     if unit == "bool":
@@ -176,7 +175,7 @@ def _check_criticality(path, value):
         _problem(
             path,
             f"{value!r} is not an ALR-02 criticality ({', '.join(LEVELS)})",
-            _close(value, LEVELS) or f"use one of: {', '.join(LEVELS)}",
+            did_you_mean(value, LEVELS) or f"use one of: {', '.join(LEVELS)}",
         )
     ]
 
@@ -288,7 +287,7 @@ def merge_overrides(table, overrides):
         path = f"{OVERRIDES_PATH}.{key}"
         names = _targets(table, key)
         if not names:
-            hint = _close(key, requirements + list(table["items"])) or (
+            hint = did_you_mean(key, requirements + list(table["items"])) or (
                 "known requirement IDs: " + ", ".join(requirements)
             )
             problems.append(
@@ -312,7 +311,8 @@ def merge_overrides(table, overrides):
                     _problem(
                         fpath,
                         f"unknown setting {field!r}",
-                        _close(field, OVERRIDE_KEYS) or f"use one of: {', '.join(OVERRIDE_KEYS)}",
+                        did_you_mean(field, OVERRIDE_KEYS)
+                        or f"use one of: {', '.join(OVERRIDE_KEYS)}",
                         ("thresholds", key, field),
                     )
                 )
@@ -670,7 +670,7 @@ def render_rules(merged, platform, lang="en", params=None):
         raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     unknown = sorted(set(params or {}) - set(merged["params"]))
     if unknown:
-        hints = [_close(key, merged["params"]) for key in unknown]
+        hints = [did_you_mean(key, merged["params"]) for key in unknown]
         raise ValueError(
             f"unknown rule parameter(s) {', '.join(unknown)}; "
             + ("; ".join(h for h in hints if h) or "known: " + ", ".join(merged["params"]))

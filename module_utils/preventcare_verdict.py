@@ -31,13 +31,17 @@ class Texts:
     def has(self, key):
         return key in self.entries
 
-    def text(self, key, lang, **values):
-        """The text of `key` in `lang` (English when missing), its {values} filled in."""
+    def template(self, key, lang):
+        """The text of `key` in `lang` (English when missing), its {values} left as they are."""
         try:
             entry = self.entries[key]
         except KeyError:
             raise KeyError(f"no text {key!r} in {self.source}") from None
-        return entry.get(lang, entry["en"]).format(**values)
+        return entry.get(lang, entry["en"])
+
+    def text(self, key, lang, **values):
+        """The text of `key` in `lang`, its {values} filled in."""
+        return self.template(key, lang).format(**values)
 
 
 @functools.cache
@@ -89,6 +93,14 @@ class Judge:
         self.check = check
         self.lang = check_language(lang)
         self.blocking = blocking
+
+    @classmethod
+    def of(cls, catalogue, host, requirement, check, lang, *, blocking=True):
+        """The judge of `check` on `host`, speaking from data/texts/<catalogue>.yml."""
+        texts = load_texts(catalogue)
+        return cls(
+            texts, host=host, requirement=requirement, check=check, lang=lang, blocking=blocking
+        )
 
     def text(self, key, **values):
         return self.texts.text(key, self.lang, **values)

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 
-from ansible.module_utils.preventcare_data import as_dict, as_list, routable_v4
+from ansible.module_utils.preventcare_data import HardwareFacts, as_dict, as_list, routable_v4
 from ansible.module_utils.preventcare_smtp import summarize
 from ansible.module_utils.preventcare_verdict import failure_message
 
@@ -137,18 +137,17 @@ def hardware_facts(evidence, match_virtual):
     disks = as_list(hardware.get("logical_disks"))
     disk = next((d for d in disks if str(as_dict(d).get("DeviceID", "")).upper() == drive), {})
     vendor, model = system.get("Manufacturer"), system.get("Model")
-    return {
-        "cpu_cores": system.get("NumberOfLogicalProcessors"),
-        "memory_bytes": system.get("TotalPhysicalMemory"),
-        "system_mount": drive,
-        "system_size_bytes": as_dict(disk).get("Size"),
-        "system_free_bytes": as_dict(disk).get("FreeSpace"),
-        "vendor": vendor,
-        "model": model,
-        "hypervisor_present": system.get("HypervisorPresent"),
-        "virtual": match_virtual(f"{vendor} {model}"),
-        "container": None,
-    }
+    facts = HardwareFacts(
+        system.get("NumberOfLogicalProcessors"),
+        system.get("TotalPhysicalMemory"),
+        drive,
+        *(as_dict(disk).get(key) for key in ("Size", "FreeSpace")),
+        vendor,
+        model,
+        match_virtual(f"{vendor} {model}"),
+        None,  # no containers on a Windows server here
+    )
+    return {**facts._asdict(), "hypervisor_present": system.get("HypervisorPresent")}
 
 
 # ---------------------------------------------------------------- PRE-05

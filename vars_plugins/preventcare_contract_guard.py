@@ -23,10 +23,8 @@ _MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
 _MU in _amu.__path__ or _amu.__path__.append(_MU)
 
 from ansible.errors import AnsibleError  # noqa: E402
-from ansible.module_utils.preventcare_contract import (  # noqa: E402
-    format_problems,
-    read_yaml_file,
-)
+from ansible.module_utils.preventcare_contract import format_problems  # noqa: E402
+from ansible.module_utils.preventcare_contract_file import read_yaml_file  # noqa: E402
 from ansible.plugins.vars import BaseVarsPlugin  # noqa: E402
 
 DOCUMENTATION = """

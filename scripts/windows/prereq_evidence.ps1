@@ -8,7 +8,7 @@
     hardware, remote_assistance, privilege, errors), each part holding the raw properties of the
     CIM class or cmdlet it comes from, under their own names. Enums are written as their numbers
     (as ConvertTo-Json does in Windows PowerShell 5.1), e.g. PrefixOrigin 3 = Dhcp, so that
-    nothing depends on the server's display language. module_utils/preventcare_prereq.py judges it.
+    nothing depends on the server's display language. module_utils/preventcare_windows.py reads it, preventcare_prereq*.py judge it.
     Pending updates come from ansible.windows.win_updates (state: searched), not from here.
 
     NOT RUN HERE: no Windows host and no PowerShell exist where this project is built. The

@@ -13,11 +13,13 @@ from ansible.module_utils.preventcare_contract import (
     MASK,
     VaultText,
     format_problems,
-    inventory_hosts,
-    load_contract_file,
     load_schema,
     normalise_contract,
     validate_contract,
+)
+from ansible.module_utils.preventcare_contract_file import (
+    inventory_hosts,
+    load_contract_file,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,12 +12,14 @@ from ansible.module_utils.preventcare_contract import (
     Problem,
     UnsafeText,
     VaultText,
-    extract_contract,
     format_problems,
-    load_contract_file,
     load_schema,
-    parse_yaml_text,
     validate_contract,
+)
+from ansible.module_utils.preventcare_contract_file import (
+    extract_contract,
+    load_contract_file,
+    parse_yaml_text,
 )
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
