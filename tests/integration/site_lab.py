@@ -33,7 +33,7 @@ for _folder in (ROOT / "tests", ROOT / "tests" / "containers" / "postfix"):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
-from postfix_relay import LabError, podman, podman_env  # noqa: E402
+from podman_lab import LabError, build_image, podman, podman_env, wait_for  # noqa: E402
 from smtp_servers import EphemeralController, RecordingHandler  # noqa: E402
 
 IMAGE = "localhost/preventcare-debian12:test"
@@ -162,19 +162,7 @@ class SiteLab:
 
     # ---- containers
     def start(self) -> SiteLab:
-        build = subprocess.run(
-            [str(ROOT / "tests" / "containers" / "build-image.sh")],
-            env=podman_env(),
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if build.returncode != 0:
-            raise LabError(
-                "tests/containers/build-image.sh failed: "
-                + (build.stderr + build.stdout).strip()[-2000:]
-            )
+        build_image(ROOT / "tests" / "containers" / "build-image.sh")
         self.stop()  # leftovers of an interrupted run
         podman("network", "create", "--subnet", f"{self.subnet_prefix}.0/24", self.network)
         for host in self.hosts:
@@ -270,14 +258,9 @@ class SiteLab:
         done = self.exec(self.monitor, "python3", "-c", _FETCH, url, timeout=30)
         return json.loads(done.stdout)
 
-    def wait_for(self, probe, timeout: float, step: float = 1.0):
-        """Call probe() until it returns something truthy; return the last value."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value or time.monotonic() > deadline:
-                return value
-            time.sleep(step)
+    @staticmethod
+    def wait_for(probe, timeout: float, step: float = 1.0):
+        return wait_for(probe, timeout, step)
 
     def targets_up(self, job: str) -> bool:
         targets = self.api(f"{PROMETHEUS}/api/v1/targets?state=active")["data"]["activeTargets"]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
+import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import podman_lab  # noqa: E402
+
 EXAMPLE = ROOT / "inventories" / "example"
 LINUX_HOSTS = ("mon01", "srv-lin01", "srv-lin02")
 WINDOWS_HOSTS = ("srv-ad01", "srv-app01")
@@ -58,9 +62,4 @@ def api(host, url: str):
 
 def wait_for(probe, timeout: float = 90, step: float = 3):
     """Call probe() until it returns something truthy; return the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
+    return podman_lab.wait_for(probe, timeout, step)

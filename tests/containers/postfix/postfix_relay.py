@@ -17,13 +17,12 @@ before a start.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import ansible_cli
+from podman_lab import LabError, build_image, podman, podman_env
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -51,33 +50,6 @@ POSTFIX_SETTINGS = {
 }
 
 
-class LabError(RuntimeError):
-    """The lab could not be built or started; the message says what failed and its output."""
-
-
-def podman_env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("CONTAINERS_CONF", str(ROOT / "tests" / "containers" / "containers.conf"))
-    return env
-
-
-def podman(*args, check=True, timeout=120) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        ["podman", *args],
-        env=podman_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if check and done.returncode != 0:
-        raise LabError(
-            f"podman {' '.join(args[:3])} ... failed ({done.returncode}): "
-            f"{(done.stderr or done.stdout).strip()[-1500:]}"
-        )
-    return done
-
-
 @dataclass
 class PostfixLab:
     relay: str = f"{PREFIX}-relay"
@@ -100,19 +72,7 @@ class PostfixLab:
 
     @staticmethod
     def build_image():
-        done = subprocess.run(
-            [str(HERE / "build-image.sh")],
-            env=podman_env(),
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise LabError(
-                f"tests/containers/postfix/build-image.sh failed ({done.returncode}): "
-                f"{(done.stderr + done.stdout).strip()[-2000:]}"
-            )
+        build_image(HERE / "build-image.sh")
 
     def exec(self, container, *command, check=True, timeout=60):
         return podman("exec", container, *command, check=check, timeout=timeout)
