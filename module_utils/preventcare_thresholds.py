@@ -477,12 +477,16 @@ _NATIVE = {
         ),
     },
     "sys_service_down": {
+        # Stopped, or absent from a server whose exporter answers: $*_absent adds one
+        # clause per required name (see _required_clauses), valued 0 like a stopped one.
         "linux": (
-            'node_systemd_unit_state{state="active",name=~"$linux_required_units"} == 0',
+            'node_systemd_unit_state{state="active",name=~"$linux_required_units"} == 0'
+            "$linux_required_units_absent",
             "name",
         ),
         "windows": (
-            'windows_service_state{state="running",name=~"$windows_required_services"} == 0',
+            'windows_service_state{state="running",name=~"$windows_required_services"} == 0'
+            "$windows_required_services_absent",
             "name",
         ),
     },
@@ -576,6 +580,33 @@ _TEXT = {
 }
 
 
+# List parameters: names whose absence is an alert too -> (the series that says a name
+# exists on a server, whatever its state; regex flags for the name). Windows service names
+# are matched without regard to case, as Windows does.
+_REQUIRED_NAMES = {
+    "linux_required_units": ('node_systemd_unit_state{state="active",name=~"%s"}', ""),
+    "windows_required_services": ('windows_service_state{state="running",name=~"%s"}', "(?i)"),
+}
+
+
+def _names(value):
+    """A list parameter as a list of names (a --param gives them comma-separated)."""
+    if isinstance(value, str):
+        return [n.strip() for n in value.split(",") if n.strip()]
+    return [str(n) for n in value or ()]
+
+
+def _required_clauses(names, job, present, flags):
+    """PromQL clauses, one per name, present on a scraped server that has no such name."""
+    return "".join(
+        f' or (0 * label_replace(up{{job=~"{_promql_string(job)}"}} == 1, "name", '
+        f'"{_promql_string(name)}", "", "") unless on (instance) '
+        + present % _promql_string(flags + re.escape(name))
+        + ")"
+        for name in names
+    )
+
+
 def _promql_string(text):
     """Escape a regex or name for a double-quoted PromQL string."""
     return str(text).replace("\\", "\\\\").replace('"', '\\"')
@@ -602,7 +633,15 @@ def rule_expression(table, name, platform, params=None):
     interval = parse_duration(item["interval"])
     event_window = interval * settings["event_window_factor"]
     job = values.get(f"{platform}_job", "")
-    subst = {key: _promql_string(val) for key, val in values.items()}
+    subst = {}
+    for key, val in values.items():
+        if key in _REQUIRED_NAMES:
+            names, (present, flags) = _names(val), _REQUIRED_NAMES[key]
+            subst[f"{key}_absent"] = _required_clauses(names, job, present, flags)
+            pattern = "|".join(re.escape(n) for n in names)
+            subst[key] = _promql_string(f"{flags}({pattern})" if names else "")
+        else:
+            subst[key] = _promql_string(val)
     subst.update(
         job=_promql_string(job),
         cmp=item["comparison"],
@@ -658,6 +697,19 @@ def _annotations(table, name, subject, lang, instance=None):
     }
 
 
+def rule_hold(table, name, platform):
+    """The rule's `for:` in seconds: the item's duration, less the rate window on counters.
+
+    A rule on rate(...[window]) only holds once its window is full of samples past the
+    threshold, so the window is the first part of the duration (settings.rate_window).
+    """
+    duration = parse_duration(table["items"][name]["duration"])
+    spec = _NATIVE.get(name, {}).get(platform) if platform in ("linux", "windows") else None
+    if spec and "$rate_window" in spec[0]:
+        return max(duration - parse_duration(table["settings"]["rate_window"]), 0)
+    return duration
+
+
 def render_rules(merged, platform, lang="en", params=None):
     """Prometheus rule groups (list of dicts) for `linux`, `windows` or `site`.
 
@@ -684,8 +736,9 @@ def render_rules(merged, platform, lang="en", params=None):
             continue
         expr, subject = found
         rule = {"alert": item["alert"], "expr": expr}
-        if parse_duration(item["duration"]):
-            rule["for"] = format_duration(parse_duration(item["duration"]))
+        hold = rule_hold(merged, name, platform)
+        if hold:
+            rule["for"] = format_duration(hold)
         rule["labels"] = {
             "requirement": item["requirement"],
             "criticality": item["criticality"],

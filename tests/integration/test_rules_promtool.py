@@ -37,6 +37,10 @@ NUDGE = {"percent": 1, "ratio": 0.05, "ms": 10, "count": 1}
 MINUTE = 60
 # Holds at least this long are tested at their group's evaluation interval.
 LONG = 6 * 3600
+# Counter rules are tested as a live server feeds them: 15 s scrapes (monitor_site's
+# default), evaluated at their group's interval, after a calm half hour.
+SCRAPE = 15
+CALM = 30 * MINUTE
 
 
 def _promtool():
@@ -107,36 +111,50 @@ def expand(text, labels, value):
     return out
 
 
-def _series(spec, env, n_calm, n_hot, healthy):
+def _series(spec, env, n_calm, n_hot, healthy, sample):
     calm, hot = calc(spec["calm"], env), calc(spec["hot"], env)
     if healthy:
         hot = calm
     if spec["kind"] == "counter":
+        # The scenario gives increments per minute; each sample adds its share.
+        calm, hot = calm * sample / MINUTE, hot * sample / MINUTE
         start = n_calm * calm + hot
         return f"0+{_num(calm)}x{n_calm} {_num(start)}+{_num(hot)}x{n_hot - 1}"
     return f"{_num(calm)}+0x{n_calm} {_num(hot)}+0x{n_hot - 1}"
 
 
 def build_tests(table, scenario, platform_rules, x_hot=None, x_cold=None):
-    """(step, promtool test groups) for one scenario: fires past threshold and duration only.
+    """(evaluation step, promtool test groups) for one scenario: fires past threshold and
+    duration only, as the booklet words it.
 
-    Samples and evaluations are 1 min apart; rules held for hours are evaluated at their
-    group's own interval instead, which keeps a 26 h hold to about a hundred steps.
+    Gauges: samples and evaluations 1 min apart (rules held for hours are evaluated at their
+    group's own interval, which keeps a 26 h hold to about a hundred steps); quiet one step
+    before the duration, firing one step after. Counters (settle: rate): 15 s samples after
+    a calm half hour, evaluated at the group's interval; quiet at the duration - 1 min and
+    firing by the duration + 2 min, counted from the first sample past the threshold - the
+    rate window is part of the duration, not added to it.
     """
     name = scenario["item"]
     item = table["items"][name]
     rule = find_rule(platform_rules[scenario["platform"]], name)
     settings = table["settings"]
     duration = parse_duration(item["duration"])
-    step = parse_duration(item["interval"]) if duration >= LONG else MINUTE
-    rate_window = parse_duration(settings["rate_window"])
     event_window = parse_duration(item["interval"]) * settings["event_window_factor"]
-    t0 = -(-(rate_window + event_window + 5 * step) // step) * step
-    c = t0 + step
-    onset = {"change": c, "rate": t0 + rate_window, "start": 0}[scenario["settle"]]
-    fire_at, quiet_at = onset + duration + step, onset + duration - step
-    end = fire_at + (3600 if scenario.get("always") else 0) + 2 * step
-    n_calm, n_hot = t0 // step, (end - c) // step + 1
+    if scenario["settle"] == "rate":
+        sample, step = SCRAPE, parse_duration(item["interval"])
+        t0 = c = CALM
+        quiet_at, fire_at = c + duration - MINUTE, c + duration + 2 * MINUTE
+    else:
+        step = parse_duration(item["interval"]) if duration >= LONG else MINUTE
+        sample = step
+        rate_window = parse_duration(settings["rate_window"])
+        t0 = -(-(rate_window + event_window + 5 * step) // step) * step
+        c = t0 + step
+        onset = {"change": c, "start": 0}[scenario["settle"]]
+        fire_at, quiet_at = onset + duration + step, onset + duration - step
+    # Past every check, and past the calm period when the state is there from the start.
+    end = max(fire_at + (3600 if scenario.get("always") else 0) + 2 * step, c + 2 * step)
+    n_calm, n_hot = t0 // sample, (end - c) // sample + 1
     code = table["textfile_metrics"]["preventcare_backup_last_status"]["codes"].get(
         item.get("status"), 0
     )
@@ -156,7 +174,9 @@ def build_tests(table, scenario, platform_rules, x_hot=None, x_cold=None):
         series = [
             {
                 "series": spec["series"].replace("{component}", component),
-                "values": _series(spec, env, n_calm, n_hot, healthy=kind == "cold" and x is None),
+                "values": _series(
+                    spec, env, n_calm, n_hot, healthy=kind == "cold" and x is None, sample=sample
+                ),
             }
             for spec in scenario["series"]
             if spec.get("only", kind) == kind
@@ -179,7 +199,7 @@ def build_tests(table, scenario, platform_rules, x_hot=None, x_cold=None):
     tests = [
         {
             "name": f"{title}: {hot_desc} fires after {item['duration']}, not before",
-            "interval": format_duration(step),
+            "interval": format_duration(sample),
             "input_series": series,
             "alert_rule_test": [dict(check, alertname=rule["alert"]) for check in checks],
         }
@@ -190,7 +210,7 @@ def build_tests(table, scenario, platform_rules, x_hot=None, x_cold=None):
         tests.append(
             {
                 "name": f"{title}: {cold_desc} never fires",
-                "interval": format_duration(step),
+                "interval": format_duration(sample),
                 "input_series": series,
                 "alert_rule_test": [
                     {"eval_time": format_duration(t), "alertname": rule["alert"], "exp_alerts": []}

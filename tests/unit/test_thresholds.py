@@ -224,7 +224,8 @@ def test_contract_override_replaces_value_duration_and_criticality():
     assert sorted(item["overridden"]) == ["criticality", "duration", "value"]
     rule = rule_for(merged, "sys_processor", "linux", "fr")
     assert rule["expr"].endswith("> 97")
-    assert rule["for"] == "25m"
+    # A counter rule's rate window (1 min) is the first part of the 25 minutes.
+    assert rule["for"] == "24m"
     assert "97 %" in rule["annotations"]["summary"]
     assert "25 min" in rule["annotations"]["summary"]
 
@@ -421,11 +422,24 @@ def test_low_disk_mountpoints_come_from_a_parameter():
 
 
 def test_parameters_are_escaped_for_promql():
-    groups = render_rules(TABLE, "linux", "en", {"linux_required_units": 'a\\.service|"b"'})
+    groups = render_rules(TABLE, "linux", "en", {"linux_mountpoints": '/a\\.b|"c"'})
+    expr = next(r["expr"] for g in groups for r in g["rules"] if r["alert"] == "DiskSpaceLow")
+    assert 'mountpoint=~"/a\\\\.b|\\"c\\""' in expr
+
+
+@pytest.mark.req("MON-SYS-08")
+@pytest.mark.parametrize(
+    "given", [["cron.service", "my-app.service"], "cron.service, my-app.service"]
+)
+def test_required_units_are_names_whose_absence_is_checked_too(given):
+    """A list (or a --param's comma-separated text) of names: stopped, or not there at all."""
+    groups = render_rules(TABLE, "linux", "en", {"linux_required_units": given})
     expr = next(
         r["expr"] for g in groups for r in g["rules"] if r["alert"] == "RequiredServiceDown"
     )
-    assert 'name=~"a\\\\.service|\\"b\\""' in expr
+    assert 'name=~"(cron\\\\.service|my\\\\-app\\\\.service)"} == 0' in expr
+    for name in ("cron.service", "my-app.service"):
+        assert f'"name", "{name}", "", "") unless on (instance)' in expr
 
 
 @pytest.mark.parametrize(
