@@ -111,7 +111,7 @@ def expand(text, labels, value):
     return out
 
 
-def _series(spec, env, n_calm, n_hot, healthy, sample):
+def _series(spec, env, n_calm, n_hot, *, healthy, sample):
     calm, hot = calc(spec["calm"], env), calc(spec["hot"], env)
     if healthy:
         hot = calm
