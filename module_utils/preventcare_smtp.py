@@ -153,7 +153,14 @@ HINTS = {
         "domains, or authenticate with smtp_relay.auth.",
         "relay_denied:5.1": "The recipient address is refused as unknown or invalid ({reason}). "
         "Check surveillance_mailbox in the contract.",
-        "temporary": "The relay answered with a temporary error at step {step} ({reason}). "
+        "tls_failed:starttls": "{host}:{port} offers STARTTLS but refused to start it "
+        "({reason}): TLS is broken on the appliance, usually a missing or unreadable "
+        "certificate or key. Fix TLS on the appliance's SMTP relay; set smtp_relay.tls to none "
+        "only if the client accepts unencrypted mail on the LAN.",
+        "temporary": "The relay answered with a temporary error at step {step} ({reason}): "
+        "421 means the service is unavailable or overloaded. Run the check again later, and "
+        "check the appliance's SMTP service and its logs if it persists.",
+        "temporary:rcpt": "The relay answered with a temporary error at step {step} ({reason}). "
         "Greylisting (450/451 on RCPT) clears by itself: run the check again in a few minutes "
         "and whitelist this server on the appliance if it persists. 421 means the service is "
         "unavailable or overloaded: check the appliance's SMTP service and its logs.",
@@ -203,7 +210,16 @@ HINTS = {
         "vers les domaines externes, ou authentifiez-vous avec smtp_relay.auth.",
         "relay_denied:5.1": "L'adresse du destinataire est refusée comme inconnue ou invalide "
         "({reason}). Vérifiez surveillance_mailbox dans le contrat.",
+        "tls_failed:starttls": "{host}:{port} propose STARTTLS mais refuse de le démarrer "
+        "({reason}) : TLS est défaillant sur le boîtier, le plus souvent un certificat ou une "
+        "clé absent ou illisible. Réparez TLS sur le relais SMTP du boîtier ; ne passez "
+        "smtp_relay.tls à none que si le client accepte du courrier non chiffré sur son réseau "
+        "local.",
         "temporary": "Le relais a répondu par une erreur temporaire à l'étape {step} "
+        "({reason}) : 421 signifie service indisponible ou surchargé. Relancez la "
+        "vérification plus tard, et vérifiez le service SMTP du boîtier et ses journaux si "
+        "cela persiste.",
+        "temporary:rcpt": "Le relais a répondu par une erreur temporaire à l'étape {step} "
         "({reason}). Le greylisting (450/451 sur RCPT) se lève seul : relancez la vérification "
         "dans quelques minutes et mettez ce serveur en liste blanche sur le boîtier si cela "
         "persiste. 421 signifie service indisponible ou surchargé : vérifiez le service SMTP du "
@@ -593,6 +609,10 @@ def _code_class(entry):
     # does not relay for with 454 4.7.1: a refusal by policy, not a passing greylist.
     if step == "rcpt" and code == 454 and _enhanced_status(entry) == "4.7.1":
         return "relay_denied"
+    # STARTTLS was offered, then refused (454 4.7.0 TLS not available, 5xx): whatever the
+    # code, TLS does not work, and retrying will not change it.
+    if step == "starttls":
+        return "tls_failed"
     if 400 <= code < 500:
         return "temporary"
     if 500 <= code < 600:
@@ -628,8 +648,12 @@ def classify(transcript, tls="starttls", auth=False, language="en"):
     reply = _reply_text(entry)
     enhanced = _enhanced_status(entry)
     context.update(step=entry.get("step", "-"), reason=reason or reply)
-    key = f"{failure_class}:{enhanced[:3]}" if enhanced else failure_class
-    template = hints.get(key, hints[failure_class])
+    # The most specific hint: for this step, then for this enhanced status class, then the
+    # class's own (each hint speaks of what can happen at the step its reply came from).
+    keys = [f"{failure_class}:{entry.get('step')}"]
+    if enhanced:
+        keys.append(f"{failure_class}:{enhanced[:3]}")
+    template = next((hints[k] for k in keys if k in hints), hints[failure_class])
     return {
         "status": "FAIL",
         "failure_class": failure_class,

@@ -212,6 +212,24 @@ def test_relay_refusals(smtp_server, replies, expected, reply):
     assert result["message_sent"] is False
 
 
+def test_starttls_offered_then_refused_is_a_tls_failure(raw_server):
+    """A relay that advertises STARTTLS and answers it 454 4.7.0: TLS is broken there."""
+
+    def respond(line):
+        if line.startswith(b"EHLO"):
+            return b"250-relay.test\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n"
+        if line.startswith(b"STARTTLS"):
+            return b"454 4.7.0 TLS not available due to local problem\r\n"
+        return b"221 Bye\r\n"
+
+    server = raw_server(b"220 relay.test ESMTP\r\n", respond)
+    result = check(server, tls="starttls")
+    assert verdict(result) == ("FAIL", "tls_failed", "starttls")
+    assert result["reply"] == "454 4.7.0 TLS not available due to local problem"
+    assert "STARTTLS" in result["hint"]
+    assert "greylisting" not in result["hint"].lower()
+
+
 def test_421_at_banner_is_temporary(raw_server):
     server = raw_server(b"421 4.3.2 Service not available, closing transmission channel\r\n")
     result = check(server)

@@ -147,10 +147,10 @@ CASES = [
         "502 5.5.1 no",
     ),
     case(
-        "temporary-starttls-454",
-        [CONNECT, BANNER, EHLO_TLS, step("starttls", 454, "4.7.0 later"), QUIT],
-        "FAIL temporary starttls",
-        "454",
+        "tls-starttls-454-not-available",
+        [CONNECT, BANNER, EHLO_TLS, step("starttls", 454, "4.7.0 TLS not available"), QUIT],
+        "FAIL tls_failed starttls",
+        "454 4.7.0 TLS not available",
     ),
     case(
         "auth-failed-535",
@@ -262,6 +262,48 @@ def test_classify(transcript, options, expected, text):
 def test_every_failure_class_has_a_hint_in_both_languages(language):
     assert set(FAILURE_CLASSES) | {"pass", "pass_sent"} <= set(HINTS[language])
     assert set(HINTS["en"]) == set(HINTS["fr"])
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_each_hint_speaks_of_what_can_happen_at_its_step(language):
+    """Greylisting only where it happens (RCPT); a refused STARTTLS is the appliance's TLS."""
+    refused_tls = classify(
+        [CONNECT, BANNER, EHLO_TLS, step("starttls", 454, "4.7.0 TLS not available"), QUIT],
+        language=language,
+    )
+    assert refused_tls["failure_class"] == "tls_failed"
+    assert "STARTTLS" in refused_tls["hint"]
+    assert "greylisting" not in refused_tls["hint"].lower()
+    assert "ca_path" not in refused_tls["hint"]  # no certificate was ever sent
+    at_mail = classify(
+        [
+            CONNECT,
+            BANNER,
+            EHLO_TLS,
+            step("starttls", 220, "go"),
+            EHLO_TLS,
+            step("mail", 451, "4.3.0 try later"),
+            QUIT,
+        ],  # fmt: skip
+        language=language,
+    )
+    assert (at_mail["failure_class"], at_mail["step"]) == ("temporary", "mail")
+    assert "greylisting" not in at_mail["hint"].lower()
+    at_rcpt = classify(
+        [
+            CONNECT,
+            BANNER,
+            EHLO_TLS,
+            step("starttls", 220, "go"),
+            EHLO_TLS,
+            step("mail", 250, "ok"),
+            step("rcpt", 450, "4.7.1 greylisted"),
+            QUIT,
+        ],  # fmt: skip
+        language=language,
+    )
+    assert (at_rcpt["failure_class"], at_rcpt["step"]) == ("temporary", "rcpt")
+    assert "greylisting" in at_rcpt["hint"].lower()
 
 
 def test_hint_follows_the_language_and_names_the_step():
