@@ -75,7 +75,10 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         result["changed"] = False
-        inventory_dir = task_vars.get("inventory_dir") or "inventories/<client>"
+        # Files the contract names are found from the inventory folder; without one
+        # (a contract given as an argument), they are not checked.
+        self._inventory_dir = self._find_inventory_dir(task_vars)
+        inventory_dir = self._inventory_dir or "inventories/<client>"
         contract_file = os.path.join(str(inventory_dir), "group_vars", "all", "preventcare.yml")
 
         if "contract" in self._task.args and self._task.args["contract"] is not None:
@@ -107,11 +110,23 @@ class ActionModule(ActionBase):
             result["msg"] = contract_rules.format_problems(problems, source)
             result["problems"] = [p.to_dict() for p in problems]
             return result
-        result["contract"] = contract_rules.normalise_contract(contract)
+        result["contract"] = contract_rules.normalise_contract(contract, self._inventory_dir)
         name = result["contract"].get("client", {}).get("name", "?")
         count = len(hosts) if hosts is not None else 0
         result["msg"] = f"contract OK: {name} ({count} host{'s' if count != 1 else ''})"
         return result
+
+    @staticmethod
+    def _find_inventory_dir(task_vars):
+        """The host's inventory folder, or (implicit localhost) the inventory source's."""
+        if task_vars.get("inventory_dir"):
+            return str(task_vars["inventory_dir"])
+        for source in map(str, task_vars.get("ansible_inventory_sources") or ()):
+            if os.path.isdir(source):
+                return source
+            if os.path.isfile(source):
+                return os.path.dirname(os.path.abspath(source))
+        return None
 
     def _check(self, raw, task_vars):
         """(resolved contract, inventory hosts, every problem with secrets masked)."""
@@ -120,7 +135,9 @@ class ActionModule(ActionBase):
         contract = self._resolve(raw, (), unresolved, 0)
         hosts = self._inventory_hosts(task_vars, unresolved)
         skip = self._unresolved_parts
-        problems = unresolved + contract_rules.validate_contract(contract, hosts, skip_paths=skip)
+        problems = unresolved + contract_rules.validate_contract(
+            contract, hosts, skip_paths=skip, base_dir=self._inventory_dir
+        )
         return (
             contract,
             hosts,

@@ -47,6 +47,12 @@ options:
         certificate comes from a private CA. Read on the host the task runs on.
     type: path
     aliases: [cafile]
+  ca_data:
+    description:
+      - The same CA as PEM text, handed over by the controller (the contract's
+        C(smtp_relay.ca_path) is a file on the controller), so that nothing is written on
+        the server. Mutually exclusive with I(ca_path).
+    type: str
   username:
     description: SMTP user name; AUTH is attempted only when given.
     type: str
@@ -254,6 +260,7 @@ def main():
             "tls": {"type": "str", "choices": ["none", "starttls", "tls"], "default": "starttls"},
             "validate_certs": {"type": "bool", "default": True},
             "ca_path": {"type": "path", "aliases": ["cafile"]},
+            "ca_data": {"type": "str"},
             "username": {"type": "str"},
             "password": {"type": "str", "no_log": True},
             "sender": {"type": "str", "required": True},
@@ -264,6 +271,7 @@ def main():
             "language": {"type": "str", "choices": ["en", "fr"], "default": "en"},
         },
         required_together=[("username", "password")],
+        mutually_exclusive=[("ca_path", "ca_data")],
         supports_check_mode=True,
     )
     params = module.params
@@ -278,6 +286,7 @@ def main():
             tls=params["tls"],
             validate_certs=params["validate_certs"],
             ca_path=params["ca_path"],
+            ca_data=params["ca_data"],
             username=params["username"],
             password=params["password"],
             sender=params["sender"],

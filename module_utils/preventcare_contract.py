@@ -836,16 +836,20 @@ def scrub(problems, secrets) -> list[Problem]:
     return [Problem(*scrub_value([p.path, p.message, p.hint], forms), p.sort_key) for p in problems]
 
 
-def validate_contract(data, inventory_hosts=None, skip_paths=()) -> list[Problem]:
+def validate_contract(data, inventory_hosts=None, skip_paths=(), base_dir=None) -> list[Problem]:
     """Every problem of the contract `data`; [] when valid. Never raises.
 
     inventory_hosts: host names of the inventory (None skips the host checks).
     skip_paths: path tuples already reported by the caller (e.g. unresolved templates).
+    base_dir: the inventory folder, against which files named by the contract are found
+    (None skips the file checks).
     """
     out = _Collector()
     out.silenced.update(tuple(p) for p in skip_paths)
     try:
         _validate(data, inventory_hosts, out)
+        if base_dir is not None and isinstance(data, Mapping):
+            _check_files(data, base_dir, out)
     except Exception as exc:  # last resort: the property tests prove this is never reached
         out.add(
             (),
@@ -890,6 +894,37 @@ def _validate(data, inventory_hosts, out: _Collector):
     _check_semantics(plain, hosts, out)
 
 
+def contract_file(value, base_dir):
+    """A file the contract names: absolute, or relative to the inventory folder."""
+    path = os.path.expanduser(str(value))
+    return path if os.path.isabs(path) else os.path.normpath(os.path.join(str(base_dir), path))
+
+
+def _check_files(data, base_dir, out):
+    """Files named by the contract exist on the controller and hold what they should."""
+    ca_path = _dict(_dict(data).get("smtp_relay")).get("ca_path")
+    if not isinstance(ca_path, str) or not ca_path or is_opaque(ca_path):
+        return
+    path = contract_file(ca_path, base_dir)
+    try:
+        with open(path, encoding="ascii", errors="replace") as handle:
+            text = handle.read(1_000_000)
+    except OSError as exc:
+        out.add(
+            ("smtp_relay", "ca_path"),
+            f"cannot read the CA file {path} ({exc.strerror or exc})",
+            "give the PEM file of the CA that signed the relay's certificate, relative to "
+            "the inventory folder (e.g. files/relay-ca.pem) or absolute",
+        )
+        return
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        out.add(
+            ("smtp_relay", "ca_path"),
+            f"{path} holds no PEM certificate",
+            "export the CA certificate in PEM (Base64, -----BEGIN CERTIFICATE-----)",
+        )
+
+
 def _host_list(hosts):
     if hosts is None:
         return None
@@ -901,8 +936,11 @@ def _host_list(hosts):
         return None
 
 
-def normalise_contract(data) -> dict:
-    """A plain copy of a valid contract with defaults applied and every secret masked."""
+def normalise_contract(data, base_dir=None) -> dict:
+    """A plain copy of a valid contract with defaults applied and every secret masked.
+
+    With base_dir (the inventory folder), the files the contract names become absolute paths.
+    """
     state = {"nodes": 0, "active": set(), "too_big": False}
     result = _plain(data, (), _Collector(), state)
     if not isinstance(result, dict):
@@ -915,6 +953,8 @@ def normalise_contract(data) -> dict:
     relay = result.get("smtp_relay")
     if isinstance(relay, dict):
         relay.setdefault("validate_certs", True)
+        if base_dir is not None and isinstance(relay.get("ca_path"), str):
+            relay["ca_path"] = contract_file(relay["ca_path"], base_dir)
     for *parents, key in SECRET_FIELDS.values():
         holder = _at(result, parents)
         if isinstance(holder, dict) and key in holder:

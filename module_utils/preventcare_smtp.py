@@ -135,9 +135,10 @@ HINTS = {
         "(see the EHLO reply). Enable TLS on the appliance's SMTP relay, or set "
         "smtp_relay.tls to none only if the client accepts unencrypted mail on the LAN.",
         "tls_failed": "The TLS negotiation with {host} failed at step {step}: {reason}. If the "
-        "certificate comes from a private CA, give that CA (ca_path); check that the "
-        "certificate names {host}, has not expired and that the relay speaks TLS 1.2 or "
-        "later. validate_certs: false is only a documented, temporary exception.",
+        "certificate comes from a private CA, give that CA in the contract "
+        "(smtp_relay.ca_path); check that the certificate names {host}, has not expired and "
+        "that the relay speaks TLS 1.2 or later. validate_certs: false is only a documented, "
+        "temporary exception.",
         "auth_required": "The relay requires authentication but the contract gives no "
         "credentials. Add smtp_relay.auth (user name, password in the vault), or allow this "
         "server's IP address to relay without authentication on the appliance.",
@@ -191,9 +192,10 @@ HINTS = {
         "smtp_relay.tls à none seulement si le client accepte du courrier non chiffré sur "
         "son réseau local.",
         "tls_failed": "La négociation TLS avec {host} a échoué à l'étape {step} : {reason}. Si "
-        "le certificat vient d'une autorité privée, fournissez-la (ca_path) ; vérifiez que le "
-        "certificat porte le nom {host}, qu'il n'a pas expiré et que le relais parle TLS 1.2 "
-        "ou plus. validate_certs: false n'est qu'une exception temporaire et documentée.",
+        "le certificat vient d'une autorité privée, fournissez-la dans le contrat "
+        "(smtp_relay.ca_path) ; vérifiez que le certificat porte le nom {host}, qu'il n'a "
+        "pas expiré et que le relais parle TLS 1.2 ou plus. validate_certs: false n'est "
+        "qu'une exception temporaire et documentée.",
         "auth_required": "Le relais exige une authentification mais le contrat ne donne pas "
         "d'identifiants. Ajoutez smtp_relay.auth (utilisateur, mot de passe dans le coffre), "
         "ou autorisez l'adresse IP de ce serveur à relayer sans authentification sur le "
@@ -274,13 +276,14 @@ def _rdn_text(rdns):
     return ", ".join(f"{short.get(k, k)}={v}" for rdn in rdns for k, v in rdn)
 
 
-def tls_context(validate_certs=True, ca_path=None):
-    """Client TLS context: system trust store, or only the CA bundle ca_path when given."""
+def tls_context(validate_certs=True, ca_path=None, ca_data=None):
+    """Client TLS context: system trust store, or only the CA given (a file, or PEM text)."""
     try:
-        ctx = ssl.create_default_context(cafile=ca_path or None)
-    except (OSError, ssl.SSLError) as exc:
+        ctx = ssl.create_default_context(cafile=ca_path or None, cadata=ca_data or None)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        where = f"file {ca_path!r}" if ca_path else "given as PEM text"
         raise SmtpCheckError(
-            f"cannot load the CA certificate file {ca_path!r} ({exc}): give a PEM file "
+            f"cannot load the CA certificate {where} ({exc}): give a PEM file "
             "holding the CA that signed the relay's certificate"
         ) from None
     if not validate_certs:
@@ -454,6 +457,7 @@ def run_dialogue(
     tls="starttls",
     validate_certs=True,
     ca_path=None,
+    ca_data=None,
     username=None,
     password=None,
     sender=None,
@@ -467,7 +471,7 @@ def run_dialogue(
     if tls not in TLS_MODES:
         raise SmtpCheckError(f"tls must be one of {', '.join(TLS_MODES)}, got {tls!r}")
     port = port or DEFAULT_PORTS[tls]
-    context = tls_context(validate_certs, ca_path)
+    context = tls_context(validate_certs, ca_path, ca_data)
     helo_name = helo_name or socket.getfqdn()
     # Every form the password can take on the wire, masked in the transcript (SEC-01).
     secret_values = secret_forms([password], username, min_length=1) if password else []

@@ -50,8 +50,11 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def make_tls_material(folder: Path) -> TlsMaterial:
-    """Write ca.pem, relay.pem and relay.key (EC P-256, valid for one day) under folder."""
+def make_tls_material(folder: Path, names=("localhost",)) -> TlsMaterial:
+    """Write ca.pem, relay.pem and relay.key (EC P-256, valid for one day) under folder.
+
+    The relay's certificate names `names` and the loopback address.
+    """
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -91,7 +94,10 @@ def make_tls_material(folder: Path) -> TlsMaterial:
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
+                [
+                    *(x509.DNSName(name) for name in names),
+                    x509.IPAddress(ipaddress.ip_address(LOOPBACK)),
+                ]
             ),
             critical=False,
         )

@@ -34,7 +34,7 @@ for _folder in (ROOT / "tests", ROOT / "tests" / "containers" / "postfix"):
         sys.path.insert(0, str(_folder))
 
 from podman_lab import LabError, build_image, podman, podman_env, wait_for  # noqa: E402
-from smtp_servers import EphemeralController, RecordingHandler  # noqa: E402
+from smtp_servers import EphemeralController, RecordingHandler, TlsMaterial  # noqa: E402
 
 IMAGE = "localhost/preventcare-debian12:test"
 EXAMPLE = ROOT / "inventories" / "example"
@@ -99,13 +99,17 @@ class _TimedHandler(RecordingHandler):
 
 
 class MailSink:
-    """An SMTP relay without TLS or auth on 0.0.0.0 (ephemeral port) that keeps every message."""
+    """An SMTP relay without auth on 0.0.0.0 (ephemeral port) that keeps every message.
 
-    def __init__(self):
+    With `tls` (a private CA's material) it offers STARTTLS and takes no mail without it.
+    """
+
+    def __init__(self, tls: TlsMaterial | None = None):
         self.handler = _TimedHandler()
-        self.controller = EphemeralController(
-            self.handler, hostname="0.0.0.0", port=0, server_hostname="relay.test", ready_timeout=5
-        )
+        options = {"server_hostname": "relay.test", "ready_timeout": 5}
+        if tls is not None:
+            options.update(tls_context=tls.server_context(), require_starttls=True)
+        self.controller = EphemeralController(self.handler, hostname="0.0.0.0", port=0, **options)
 
     def start(self) -> MailSink:
         self.controller.start()

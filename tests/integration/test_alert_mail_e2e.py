@@ -1,10 +1,13 @@
 """Alert e-mails end to end, from a site converged with playbooks/site_day.yml to a mailbox.
 
 A monitor host and a Linux server run as systemd containers; the example contract is copied
-with its SMTP relay pointed at a real SMTP server on this machine (aiosmtpd, no TLS, no auth),
-which the containers reach as host.containers.internal. The tests read what the surveillance
-team would read: the Watchdog heartbeat, then the mail of a required service stopped on the
-server, timed from the moment the rule's condition is met (MON-SYS-09: within one minute).
+with its SMTP relay pointed at a real SMTP server on this machine (aiosmtpd, no auth), which the
+containers reach as host.containers.internal. The relay's certificate comes from a private
+CA that the contract names (smtp_relay.ca_path), and the relay takes no mail without
+STARTTLS: a mail that arrives was sent by an Alertmanager that trusts that CA. The tests
+read what the surveillance team would read: the Watchdog heartbeat, then the mail of a
+required service stopped on the server, timed from the moment the rule's condition is met
+(MON-SYS-09: within one minute).
 
 Only the rule under test is changed, through the contract's threshold overrides: the required
 services rule is evaluated hourly in production (MON-SYS-08, "checked every hour"); the contract
@@ -16,12 +19,14 @@ from __future__ import annotations
 
 import datetime
 import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from required_tools import require
 from site_lab import HOST_FROM_CONTAINERS, PROMETHEUS, ROOT, LabError, MailSink, SiteLab
+from smtp_servers import make_tls_material
 
 pytestmark = pytest.mark.podman
 
@@ -61,13 +66,13 @@ class Site:
         )
 
 
-def _use_the_lab_relay(port: int):
+def _use_the_lab_relay(port: int, ca_path: Path):
     def edit(contract: dict):
-        # tls none without auth: the contract validator's one clear-text relay that is allowed.
         contract["smtp_relay"] = {
             "host": HOST_FROM_CONTAINERS,
             "port": port,
-            "tls": "none",
+            "tls": "starttls",
+            "ca_path": str(ca_path),
             "sender": contract["smtp_relay"]["sender"],
         }
         contract["thresholds"] = {**contract.get("thresholds", {}), **OVERRIDES}
@@ -78,7 +83,8 @@ def _use_the_lab_relay(port: int):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     require("podman", "the alert e-mail test runs real test hosts")
-    sink = MailSink().start()
+    tls = make_tls_material(tmp_path_factory.mktemp("relay-ca"), names=(HOST_FROM_CONTAINERS,))
+    sink = MailSink(tls).start()
     lab = SiteLab(tmp_path_factory.mktemp("alert-e2e"), servers=(SERVER,))
     try:
         try:
@@ -89,12 +95,14 @@ def site(tmp_path_factory):
                 "apt-get install -q -y --no-install-recommends cron >/dev/null",
                 timeout=300,
             )
-            inventory = lab.write_inventory(_use_the_lab_relay(sink.port))
+            inventory = lab.write_inventory(_use_the_lab_relay(sink.port, tls.ca_path))
             lab.converge()
         except LabError as exc:
             pytest.fail(f"the test site could not be set up: {exc}", pytrace=False)
         text = (inventory / "group_vars" / "all" / "preventcare.yml").read_text(encoding="utf-8")
-        yield Site(lab, sink, yaml.safe_load(text)["preventcare"])
+        site = Site(lab, sink, yaml.safe_load(text)["preventcare"])
+        site.ca_pem = tls.ca_path.read_text(encoding="ascii")
+        yield site
     finally:
         lab.stop()
         sink.stop()
@@ -137,6 +145,23 @@ def test_the_watchdog_heartbeat_reaches_the_surveillance_mailbox_in_french(site)
     watchdog = site.firing("Watchdog", MONITOR)
     assert watchdog, "Prometheus has no firing Watchdog"
     assert f"Depuis le : {site.local_time(watchdog['activeAt'])}" in mail.body, mail.body
+
+
+@pytest.mark.req("ALR-01")
+def test_alertmanager_trusts_the_contracts_private_ca_for_the_relay(site):
+    """The contract's CA file reaches the monitor host, and only the relay's TLS uses it."""
+    installed = site.lab.exec(MONITOR, "cat", "/etc/prometheus/preventcare-relay-ca.pem").stdout
+    assert installed == site.ca_pem
+    config = yaml.safe_load(
+        site.lab.exec(MONITOR, "cat", "/etc/prometheus/alertmanager.yml").stdout
+    )
+    [receiver] = config["receivers"]
+    tls_config = receiver["email_configs"][0]["tls_config"]
+    assert tls_config["ca_file"] == "/etc/prometheus/preventcare-relay-ca.pem"
+    assert tls_config["insecure_skip_verify"] is False
+    assert config["global"]["smtp_require_tls"] is True
+    # The relay refuses MAIL before STARTTLS: this heartbeat crossed a verified TLS session.
+    assert site.sink.wait_for(lambda a: a.subject.endswith(" · Watchdog"), timeout=120)
 
 
 @pytest.mark.req("MON-SYS-08")

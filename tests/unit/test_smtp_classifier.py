@@ -284,7 +284,7 @@ def test_each_hint_speaks_of_what_can_happen_at_its_step(language):
             EHLO_TLS,
             step("mail", 451, "4.3.0 try later"),
             QUIT,
-        ],  # fmt: skip
+        ],
         language=language,
     )
     assert (at_mail["failure_class"], at_mail["step"]) == ("temporary", "mail")
@@ -299,7 +299,7 @@ def test_each_hint_speaks_of_what_can_happen_at_its_step(language):
             step("mail", 250, "ok"),
             step("rcpt", 450, "4.7.1 greylisted"),
             QUIT,
-        ],  # fmt: skip
+        ],
         language=language,
     )
     assert (at_rcpt["failure_class"], at_rcpt["step"]) == ("temporary", "rcpt")
