@@ -39,6 +39,15 @@ options:
     description: Count pending updates (apt, dnf or yum). Disable to save time.
     type: bool
     default: true
+  smtp:
+    description:
+      - When given, the PRE-01 SMTP dialogue with the relay is held in the same execution,
+        from this server, and its verdict returned as RV(smtp); the options are those of
+        M(preventcare_smtp_dialogue) (host, port, tls, validate_certs, ca_path, ca_data,
+        username, password, sender, recipient, send_test_message, helo_name, timeout,
+        language).
+      - A relay problem or a bad option never fails the module; RV(smtp) says what happened.
+    type: dict
   refresh_package_lists:
     description:
       - Refresh the package lists first (C(apt-get update), C(dnf makecache)). The only change
@@ -79,9 +88,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: True only when the package lists were refreshed.
+  description: True only when the package lists were refreshed or a test message was sent.
   returned: always
   type: bool
+smtp:
+  description:
+    - The SMTP dialogue's verdict (status, failure_class, step, reply, hint, transcript, ...),
+      as M(preventcare_smtp_dialogue) returns it; the password is never in it.
+    - C({failed, msg}) when the dialogue's options are wrong.
+  returned: when O(smtp) is given
+  type: dict
 evidence:
   description: Everything observed, as plain data.
   returned: always
@@ -155,6 +171,7 @@ from datetime import datetime, timezone  # noqa: E402
 UTC = timezone.utc  # noqa: UP017
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.preventcare_smtp import SMTP_OPTIONS, relay_check  # noqa: E402
 
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
 FOREVER = 0xFFFFFFFF
@@ -997,6 +1014,7 @@ def main():
             "tools": {"type": "dict", "default": {}},
             "package_updates": {"type": "bool", "default": True},
             "refresh_package_lists": {"type": "bool", "default": False},
+            "smtp": {"type": "dict", "options": SMTP_OPTIONS},
         },
         supports_check_mode=True,
     )
@@ -1015,7 +1033,12 @@ def main():
         module.check_mode,
     )
     refreshed = bool((evidence.get("updates") or {}).get("refreshed"))
-    module.exit_json(changed=refreshed, evidence=evidence)
+    result = {"evidence": evidence}
+    if params["smtp"] is not None:
+        # The same execution holds the PRE-01 dialogue: one round trip per server.
+        result["smtp"] = relay_check(params["smtp"], module.check_mode)
+    sent = bool(result.get("smtp", {}).get("message_sent"))
+    module.exit_json(changed=refreshed or sent, **result)
 
 
 if __name__ == "__main__":

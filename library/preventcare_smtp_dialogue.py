@@ -224,80 +224,20 @@ message_sent:
 """
 
 # Ansible's layout: the documentation blocks come before the imports.
-import re  # noqa: E402
-
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.preventcare_smtp import SmtpCheckError, check_relay  # noqa: E402
-
-_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
-
-
-def _argument_problems(params):
-    problems = []
-    port = params["port"]
-    if port is not None and not 1 <= port <= 65535:
-        problems.append(
-            f"port {port} is out of range: give the relay's TCP port, 1-65535 "
-            "(usually 25, 587 for STARTTLS or 465 for implicit TLS)"
-        )
-    if not params["host"].strip() or re.search(r"\s", params["host"].strip()):
-        problems.append(f"host {params['host']!r} is not a host name or IP address")
-    for name in ("sender", "recipient"):
-        if not _ADDRESS.match(params[name]):
-            problems.append(f"{name} {params[name]!r} is not an e-mail address (user@domain)")
-    if params["helo_name"] is not None and not re.fullmatch(r"[\w.\-\[\]:]+", params["helo_name"]):
-        problems.append(f"helo_name {params['helo_name']!r} is not a host name")
-    if params["timeout"] <= 0:
-        problems.append(f"timeout {params['timeout']} must be a positive number of seconds")
-    return problems
+from ansible.module_utils.preventcare_smtp import SMTP_OPTIONS, relay_check  # noqa: E402
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "host": {"type": "str", "required": True},
-            "port": {"type": "int"},
-            "tls": {"type": "str", "choices": ["none", "starttls", "tls"], "default": "starttls"},
-            "validate_certs": {"type": "bool", "default": True},
-            "ca_path": {"type": "path", "aliases": ["cafile"]},
-            "ca_data": {"type": "str"},
-            "username": {"type": "str"},
-            "password": {"type": "str", "no_log": True},
-            "sender": {"type": "str", "required": True},
-            "recipient": {"type": "str", "required": True},
-            "send_test_message": {"type": "bool", "default": False},
-            "helo_name": {"type": "str"},
-            "timeout": {"type": "float", "default": 10},
-            "language": {"type": "str", "choices": ["en", "fr"], "default": "en"},
-        },
+        argument_spec=SMTP_OPTIONS,
         required_together=[("username", "password")],
         mutually_exclusive=[("ca_path", "ca_data")],
         supports_check_mode=True,
     )
-    params = module.params
-    problems = _argument_problems(params)
-    if problems:
-        module.fail_json(msg="preventcare_smtp_dialogue: invalid arguments: " + "; ".join(problems))
-    try:
-        result = check_relay(
-            language=params["language"],
-            host=params["host"].strip(),
-            port=params["port"],
-            tls=params["tls"],
-            validate_certs=params["validate_certs"],
-            ca_path=params["ca_path"],
-            ca_data=params["ca_data"],
-            username=params["username"],
-            password=params["password"],
-            sender=params["sender"],
-            recipient=params["recipient"],
-            send_test_message=params["send_test_message"],
-            helo_name=params["helo_name"],
-            timeout=params["timeout"],
-            check_mode=module.check_mode,
-        )
-    except SmtpCheckError as exc:
-        module.fail_json(msg=f"preventcare_smtp_dialogue: {exc}")
+    result = relay_check(module.params, module.check_mode)
+    if "status" not in result:
+        module.fail_json(**result)
     module.exit_json(changed=result["message_sent"], **result)
 
 

@@ -85,7 +85,8 @@ def evaluate_host(collected, contract, tables, today):
     """Every host-level result for one server.
 
     collected: {host, platform (linux|windows), roles, evidence (the gathering task's
-    result), evidence_plain (Linux, without become), smtp, win_updates (Windows)}.
+    result, with the SMTP verdict as `smtp` on Linux), evidence_plain (Linux, without
+    become), smtp (Windows: the dialogue script's result), win_updates (Windows)}.
     """
     collected = as_dict(collected)
     host = collected.get("host") or "?"
@@ -94,9 +95,9 @@ def evaluate_host(collected, contract, tables, today):
     outcome, become_error = host_evidence(collected)
     if outcome.get("unreachable"):
         return [judge.unreachable(outcome) for judge in _judges(host, lang, HOST_CHECKS)]
-    results = [
-        check_smtp(host, collected.get("smtp"), platform=platform, lang=lang, contract=contract)
-    ]
+    # Linux holds the SMTP dialogue in the evidence module's execution; Windows runs a script.
+    smtp = collected["smtp"] if "smtp" in collected else outcome.get("smtp")
+    results = [check_smtp(host, smtp, platform=platform, lang=lang, contract=contract)]
     # The module returns {evidence: ...}; win_powershell returns {result: ...}.
     evidence = outcome.get("evidence" if platform == "linux" else "result")
     if outcome.get("failed") or not isinstance(evidence, dict):

@@ -750,3 +750,80 @@ def summarize(raw, tls="starttls", auth=False, language="en"):
         message_sent=bool(raw.get("message_sent")),
     )
     return verdict
+
+
+# ---------------------------------------------------------------- the modules' interface
+# The options of the SMTP dialogue, the same for library/preventcare_smtp_dialogue.py and
+# for the `smtp` option of library/preventcare_evidence.py (one execution per server).
+SMTP_OPTIONS = {
+    "host": {"type": "str", "required": True},
+    "port": {"type": "int"},
+    "tls": {"type": "str", "choices": list(TLS_MODES), "default": "starttls"},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path", "aliases": ["cafile"]},
+    "ca_data": {"type": "str"},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "sender": {"type": "str", "required": True},
+    "recipient": {"type": "str", "required": True},
+    "send_test_message": {"type": "bool", "default": False},
+    "helo_name": {"type": "str"},
+    "timeout": {"type": "float", "default": 10},
+    "language": {"type": "str", "choices": ["en", "fr"], "default": "en"},
+}
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+
+
+def argument_problems(params):
+    """What is wrong with the dialogue's parameters, phrased for the person who set them."""
+    problems = []
+    port = params["port"]
+    if port is not None and not 1 <= port <= 65535:
+        problems.append(
+            f"port {port} is out of range: give the relay's TCP port, 1-65535 "
+            "(usually 25, 587 for STARTTLS or 465 for implicit TLS)"
+        )
+    if not params["host"].strip() or re.search(r"\s", params["host"].strip()):
+        problems.append(f"host {params['host']!r} is not a host name or IP address")
+    for name in ("sender", "recipient"):
+        if not _ADDRESS.match(params[name]):
+            problems.append(f"{name} {params[name]!r} is not an e-mail address (user@domain)")
+    if params["helo_name"] is not None and not re.fullmatch(r"[\w.\-\[\]:]+", params["helo_name"]):
+        problems.append(f"helo_name {params['helo_name']!r} is not a host name")
+    if params["timeout"] <= 0:
+        problems.append(f"timeout {params['timeout']} must be a positive number of seconds")
+    if params.get("ca_path") and params.get("ca_data"):
+        problems.append("give the CA as ca_path or as ca_data, not both")
+    if params.get("username") and not params.get("password"):
+        problems.append("username given without a password")
+    return problems
+
+
+def relay_check(params, check_mode):
+    """The dialogue for a module's parameters: its verdict, or {failed, msg} on bad input."""
+    problems = argument_problems(params)
+    if problems:
+        return {
+            "failed": True,
+            "msg": "preventcare_smtp_dialogue: invalid arguments: " + "; ".join(problems),
+        }
+    try:
+        return check_relay(
+            language=params["language"],
+            host=params["host"].strip(),
+            port=params["port"],
+            tls=params["tls"],
+            validate_certs=params["validate_certs"],
+            ca_path=params["ca_path"],
+            ca_data=params["ca_data"],
+            username=params["username"],
+            password=params["password"],
+            sender=params["sender"],
+            recipient=params["recipient"],
+            send_test_message=params["send_test_message"],
+            helo_name=params["helo_name"],
+            timeout=params["timeout"],
+            check_mode=check_mode,
+        )
+    except SmtpCheckError as exc:
+        return {"failed": True, "msg": f"preventcare_smtp_dialogue: {exc}"}

@@ -91,8 +91,9 @@ def site(tmp_path_factory):
             lab.start()
             lab.shell(
                 SERVER,
+                # What a Debian server runs and the required-services rule expects.
                 "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "
-                "apt-get install -q -y --no-install-recommends cron >/dev/null",
+                "apt-get install -q -y --no-install-recommends cron openssh-server >/dev/null",
                 timeout=300,
             )
             inventory = lab.write_inventory(_use_the_lab_relay(sink.port, tls.ca_path))
