@@ -34,7 +34,12 @@ $errors = [System.Collections.Generic.List[object]]::new()
 function Get-Part([string]$Name, [scriptblock]$Block) {
     try { & $Block }
     catch {
-        $errors.Add([ordered]@{ section = $Name; error = $_.Exception.Message })
+        # HResult: the locale-independent part of the message (0x80070005 = access denied).
+        $errors.Add([ordered]@{
+                section = $Name
+                error   = $_.Exception.Message
+                hresult = ('0x{0:X8}' -f $_.Exception.HResult)
+            })
         $null
     }
 }
@@ -111,7 +116,8 @@ $privilege = Get-Part 'privilege' {
 
 $result = [ordered]@{
     platform          = 'windows'
-    collected_at      = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    # Invariant culture: a custom format's ':' is the culture's time separator otherwise.
+    collected_at      = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
     os                = $os
     powershell        = [ordered]@{
         PSVersion = $PSVersionTable.PSVersion.ToString()
