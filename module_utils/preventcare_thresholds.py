@@ -469,7 +469,8 @@ _NATIVE = {
     "sys_reboot": {
         # A recent boot time rather than changes(): boot time jitters by a second.
         "linux": ("time() - node_boot_time_seconds < $event_window_s", ""),
-        # boot_time_timestamp since windows_exporter 0.30, system_up_time before.
+        # boot_time_timestamp since windows_exporter 0.30.6 (the oldest the contract accepts);
+        # system_up_time (<= 0.29) kept for an agent installed by hand.
         "windows": (
             "(time() - windows_system_boot_time_timestamp < $event_window_s)"
             " or (time() - windows_system_system_up_time < $event_window_s)",
