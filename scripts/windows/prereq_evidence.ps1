@@ -46,7 +46,8 @@ function Get-Part([string]$Name, [scriptblock]$Block) {
 
 $os = Get-Part 'os' {
     Get-CimInstance -ClassName Win32_OperatingSystem |
-        Select-Object Caption, Version, BuildNumber, ProductType, OSArchitecture, OSLanguage, LastBootUpTime
+        Select-Object -Property @('Caption', 'Version', 'BuildNumber', 'ProductType', 'OSArchitecture',
+            'OSLanguage', 'LastBootUpTime')
 }
 
 $network = Get-Part 'network' {
@@ -78,10 +79,10 @@ $network = Get-Part 'network' {
 $hardware = Get-Part 'hardware' {
     [ordered]@{
         computer_system = Get-CimInstance -ClassName Win32_ComputerSystem |
-            Select-Object Manufacturer, Model, NumberOfLogicalProcessors, NumberOfProcessors,
-            TotalPhysicalMemory, HypervisorPresent, Domain, PartOfDomain
+            Select-Object -Property @('Manufacturer', 'Model', 'NumberOfLogicalProcessors',
+                'NumberOfProcessors', 'TotalPhysicalMemory', 'HypervisorPresent', 'Domain', 'PartOfDomain')
         logical_disks   = @(Get-CimInstance -ClassName Win32_LogicalDisk -Filter 'DriveType = 3' |
-                Select-Object DeviceID, DriveType, FileSystem, Size, FreeSpace)
+                Select-Object -Property @('DeviceID', 'DriveType', 'FileSystem', 'Size', 'FreeSpace'))
         system_drive    = $env:SystemDrive
     }
 }
