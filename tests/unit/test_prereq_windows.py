@@ -413,6 +413,7 @@ def test_rdp_denied_by_registry_is_not_running():
         ("success_starttls_en.json", "PASS", "relaie le courrier de srv-ad01"),
         ("refused_fr.json", "FAIL", "refused à l'étape connect"),
         ("relay_denied_en.json", "FAIL", "relay_denied à l'étape rcpt"),
+        ("tls_no_common_algorithm_en.json", "FAIL", "tls_failed à l'étape tls_handshake"),
     ],
 )
 def test_windows_smtp_transcript_is_judged_by_the_shared_classifier(fixture, status, words):
@@ -428,6 +429,20 @@ def test_windows_smtp_transcript_is_judged_by_the_shared_classifier(fixture, sta
     if status == "FAIL":
         assert outcome["hint"]
         assert outcome["evidence"]["transcript"]
+
+
+@pytest.mark.req("PRE-01")
+def test_windows_tls_failure_keeps_schannel_code():
+    result = json.loads((SMTP / "tls_no_common_algorithm_en.json").read_text())["result"]
+    outcome = check_smtp(
+        "srv-ad01",
+        {"changed": False, "result": result},
+        lang="en",
+        platform="windows",
+        contract={**CONTRACT, "language": "en"},
+    )
+    assert outcome["status"] == "FAIL"
+    assert "AuthenticationException 0x80090331" in outcome["hint"]
 
 
 # ---------------------------------------------------------------- whole host
