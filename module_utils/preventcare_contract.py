@@ -607,9 +607,45 @@ def _check_semantics(data: dict, hosts, out: _Collector):
             "the backup runs on an inventory host",
         )
     _check_thresholds(data, out)
+    _check_windows_exporter(_dict(_dict(data.get("monitoring")).get("windows_exporter")), out)
     phone = _dict(_dict(data.get("attestations")).get("server_room_phone"))
     _check_date(("attestations", "server_room_phone", "date"), phone.get("date"), out)
     _check_date(("homologation", "date"), _dict(data.get("homologation")).get("date"), out)
+
+
+# The first windows_exporter release whose metric names are all those the Windows rules use:
+# windows_system_boot_time_timestamp appears in 0.30.6 (0.30.0-0.30.5 only have
+# ..._boot_time_timestamp_seconds) and the pagefile collector in 0.30.0 (<= 0.29 has
+# windows_os_paging_*), read at the release tags of prometheus-community/windows_exporter
+# (internal/collector/system/system.go, internal/collector/pagefile/pagefile.go).
+WINDOWS_EXPORTER_MIN_VERSION = (0, 30, 6)
+
+
+def _check_windows_exporter(exporter: dict, out: _Collector):
+    parts = ("monitoring", "windows_exporter")
+    if not exporter:
+        return
+    sources = [key for key in ("url", "controller_file") if key in exporter]
+    if len(sources) != 1:
+        out.add(
+            parts,
+            "give exactly one source of the MSI"
+            + (f", not both {' and '.join(sources)}" if sources else ""),
+            "url: https://... (or a UNC path) that each server reads, or controller_file: a path "
+            "on the controller that is copied to each server",
+        )
+    version = exporter.get("version")
+    if isinstance(version, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)*", version):
+        numbers = tuple(int(x) for x in version.split("."))
+        if numbers < WINDOWS_EXPORTER_MIN_VERSION:
+            minimum = ".".join(str(x) for x in WINDOWS_EXPORTER_MIN_VERSION)
+            out.add(
+                (*parts, "version"),
+                f"windows_exporter {version} lacks metrics the rules use "
+                "(windows_system_boot_time_timestamp, the pagefile collector)",
+                f"deploy {minimum} or later; ServerRebooted and PagingFileUsageHigh "
+                "would never fire",
+            )
 
 
 def _check_relay_security(relay: dict, out: _Collector):

@@ -7,6 +7,7 @@ shape as its twin in preventcare_windows.py, so the checks have no platform bran
 from __future__ import annotations
 
 from ansible.module_utils.preventcare_data import HardwareFacts, as_dict, as_list, routable_v4
+from ansible.module_utils.preventcare_verdict import failure_message
 
 FOREVER = 0xFFFFFFFF  # ip(8): valid_lft "forever"
 
@@ -197,3 +198,21 @@ def admin_access(evidence, become_error=None):
         "values": {"user": user, "why": why},
         "shown": shown,
     }
+
+
+# ---------------------------------------------------------------- every check
+
+
+def task_failure(outcome):  # same signature as on Windows
+    """Why the evidence task failed, in one line."""
+    return failure_message(outcome)
+
+
+def section_errors(evidence):  # same signature as on Windows
+    """{section: message} of the evidence sections the module could not read (`errors`)."""
+    failed = {}
+    for item in as_list(as_dict(evidence).get("errors")):
+        entry = as_dict(item)
+        if entry.get("section"):
+            failed.setdefault(str(entry["section"]), str(entry.get("error") or "no detail")[:300])
+    return failed

@@ -18,6 +18,7 @@ data/texts/prerequisites.yml.
 from __future__ import annotations
 
 from ansible.module_utils.preventcare_data import as_dict, as_list, data_path, load_table
+from ansible.module_utils.preventcare_platforms import evidence_reader
 from ansible.module_utils.preventcare_prereq_access import check_admin_access
 from ansible.module_utils.preventcare_prereq_contract import (
     check_homologation,
@@ -41,7 +42,6 @@ from ansible.module_utils.preventcare_verdict import (
     Judge,
     check_platform,
     contract_language,
-    failure_message,
 )
 
 OS_TABLE = data_path("os_support.yml")
@@ -56,6 +56,23 @@ HOST_CHECKS = (
     ("PRE-06", "remote_assistance"),
     ("PRE-08", "admin_access"),
 )
+
+# The checks judged from the evidence, in report order.
+EVIDENCE_CHECKS = (
+    *HOST_CHECKS[1:4],
+    ("PRE-05", "security_updates"),
+    *HOST_CHECKS[4:],
+)
+
+# The evidence sections each check reads (the same names on Linux and Windows): a failed
+# section makes its checks "collection failed" with the section's own message.
+EVIDENCE_SECTIONS = {
+    "static_addressing": ("network",),
+    "hardware": ("hardware",),
+    "os_support": ("os",),
+    "remote_assistance": ("remote_assistance",),
+    "admin_access": ("privilege",),
+}
 
 
 def _judges(host, lang, checks):
@@ -101,17 +118,21 @@ def evaluate_host(collected, contract, tables, today):
     # The module returns {evidence: ...}; win_powershell returns {result: ...}.
     evidence = outcome.get("evidence" if platform == "linux" else "result")
     if outcome.get("failed") or not isinstance(evidence, dict):
-        msg = failure_message(outcome) if outcome else "the gathering task did not run"
+        msg = (
+            evidence_reader(platform).task_failure(outcome)
+            if outcome
+            else "the gathering task did not run"
+        )
         return results + [
             judge.verdict("FAIL", "no_evidence", {"error": msg}, msg=msg)
             for judge in _judges(host, lang, HOST_CHECKS[1:])
         ]
     tables = as_dict(tables)
     common = {"platform": platform, "lang": lang}
-    return [
-        *results,
-        check_static_addressing(host, evidence, **common),
-        check_hardware(
+    failed = evidence_reader(platform).section_errors(evidence)
+    checks = {
+        "static_addressing": lambda: check_static_addressing(host, evidence, **common),
+        "hardware": lambda: check_hardware(
             host,
             evidence,
             **common,
@@ -119,11 +140,34 @@ def evaluate_host(collected, contract, tables, today):
             roles=as_list(collected.get("roles")),
             overrides=tables.get("hardware_overrides"),
         ),
-        check_os_support(host, evidence, **common, table=tables.get("os"), today=today),
-        check_security_updates(host, evidence, **common, win_updates=collected.get("win_updates")),
-        check_remote_assistance(host, evidence, **common, contract=contract),
-        check_admin_access(host, evidence, **common, become_error=become_error),
-    ]
+        "os_support": lambda: check_os_support(
+            host, evidence, **common, table=tables.get("os"), today=today
+        ),
+        "security_updates": lambda: check_security_updates(
+            host, evidence, **common, win_updates=collected.get("win_updates")
+        ),
+        "remote_assistance": lambda: check_remote_assistance(
+            host, evidence, **common, contract=contract
+        ),
+        "admin_access": lambda: check_admin_access(
+            host, evidence, **common, become_error=become_error
+        ),
+    }
+    for requirement, check in EVIDENCE_CHECKS:
+        broken = [(s, failed[s]) for s in EVIDENCE_SECTIONS.get(check, ()) if s in failed]
+        if broken:
+            results.append(_collection_failed(host, requirement, check, lang, broken))
+        else:
+            results.append(checks[check]())
+    return results
+
+
+def _collection_failed(host, requirement, check, lang, broken):
+    """A check whose evidence section failed: the script's own message, never a guess."""
+    judge = Judge.of("prerequisites", host, requirement, check, lang)
+    section, msg = broken[0]
+    shown = {"collection_errors": [{"section": s, "error": m} for s, m in broken]}
+    return judge.verdict("FAIL", "collection_failed", shown, section=section, msg=msg)
 
 
 def evaluate_contract(contract, egress=None):

@@ -603,7 +603,8 @@ def _error_class(entry):
 def _error_reason(err):
     if err.get("reason"):
         return str(err["reason"])
-    parts = [str(err.get(k)) for k in ("type", "name", "code") if err.get(k) is not None]
+    # native: Schannel's code of a Windows TLS failure (Win32Exception.NativeErrorCode).
+    parts = [str(err.get(k)) for k in ("type", "name", "code", "native") if err.get(k) is not None]
     return " ".join(parts)
 
 

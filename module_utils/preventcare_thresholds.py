@@ -469,12 +469,9 @@ _NATIVE = {
     "sys_reboot": {
         # A recent boot time rather than changes(): boot time jitters by a second.
         "linux": ("time() - node_boot_time_seconds < $event_window_s", ""),
-        # boot_time_timestamp since windows_exporter 0.30, system_up_time before.
-        "windows": (
-            "(time() - windows_system_boot_time_timestamp < $event_window_s)"
-            " or (time() - windows_system_system_up_time < $event_window_s)",
-            "",
-        ),
+        # windows_system_boot_time_timestamp: windows_exporter 0.30.6 and later, the oldest the
+        # contract accepts (0.30.0-0.30.5 named it ..._seconds, <= 0.29 system_up_time).
+        "windows": ("time() - windows_system_boot_time_timestamp < $event_window_s", ""),
     },
     "sys_service_down": {
         # Stopped, or absent from a server whose exporter answers: $*_absent adds one

@@ -32,6 +32,11 @@ DHCP_STATE = {0: "Disabled", 1: "Enabled"}
 ADDRESS_FAMILY = {2: "IPv4", 23: "IPv6"}
 SERVICE_STATUS = {1: "Stopped", 2: "StartPending", 3: "StopPending", 4: "Running"}
 
+# Windows Update classification GUIDs ("WSUS Classification GUIDs", Microsoft Learn,
+# previous-versions/windows/desktop/ff357803): ICategory.CategoryID, the same in every language.
+CATEGORY_SECURITY_UPDATES = "0FA1201D-4330-4FA8-8AE9-B877473B6441"
+CATEGORY_CRITICAL_UPDATES = "E6CF1350-C01B-414D-A61F-263D14D133B4"
+
 
 def enum_name(value, names):
     """Windows enum as ConvertTo-Json (number), win_powershell ({Value, String}) or a name."""
@@ -44,6 +49,44 @@ def enum_name(value, names):
     if isinstance(value, str) and value.strip().isdigit():
         return names.get(int(value), value)
     return str(value) if value is not None else None
+
+
+# ---------------------------------------------------------------- every check
+
+
+def section_errors(evidence):  # same signature as on Linux
+    """{section: message} of the parts prereq_evidence.ps1 could not read (its `errors`)."""
+    failed = {}
+    for item in as_list(as_dict(evidence).get("errors")):
+        entry = as_dict(item)
+        if entry.get("section"):
+            message = " ".join(str(entry.get("error") or "no detail").split())
+            if entry.get("hresult") not in (None, ""):
+                message = f"{message} (HResult {entry['hresult']})"
+            failed.setdefault(str(entry["section"]), message[:300])
+    return failed
+
+
+def task_failure(outcome):  # same signature as on Linux
+    """Why the evidence task failed, in one line."""
+    return script_failure(outcome)
+
+
+def script_failure(outcome):
+    """One line saying why a win_powershell task failed, from its error records first.
+
+    win_powershell sets `failed` and puts the terminating error in `error` (ErrorRecord:
+    exception.message, fully_qualified_error_id); the Ansible bootstrap of a host below
+    PowerShell 5.1 answers {failed, msg: "Ansible requires PowerShell v5.1"} instead.
+    """
+    outcome = as_dict(outcome)
+    for record in (as_dict(r) for r in as_list(outcome.get("error"))):
+        exception = as_dict(record.get("exception"))
+        message = " ".join(str(exception.get("message") or record.get("output") or "").split())
+        if message:
+            fqid = record.get("fully_qualified_error_id")
+            return f"{message} ({fqid})"[:300] if fqid else message[:300]
+    return failure_message(outcome)
 
 
 # ---------------------------------------------------------------- PRE-01
@@ -171,31 +214,71 @@ def os_identity(evidence):
     }
 
 
+def _update_label(update):
+    kbs = [str(k) for k in as_list(update.get("kb")) if k]
+    kb = ("KB" + kbs[0].upper().removeprefix("KB")) if kbs else ""
+    return " ".join(x for x in (kb, str(update.get("title") or "")) if x)
+
+
+def classify_updates(updates):
+    """(security, critical) lists of updates, by category ID - never by category name.
+
+    Category names are in the server's display language; the IDs are the same everywhere.
+    """
+    security, critical = [], []
+    for update in (as_dict(u) for u in as_list(updates)):
+        ids = {str(as_dict(c).get("id") or "").upper() for c in as_list(update.get("categories"))}
+        if CATEGORY_SECURITY_UPDATES in ids:
+            security.append(update)
+        elif CATEGORY_CRITICAL_UPDATES in ids:
+            critical.append(update)
+    return security, critical
+
+
 def pending_updates(evidence, win_updates):
-    """{shown, count, names, error} from the win_updates search (count None when unknown)."""
+    """{shown, count, names, error} of scripts/windows/pending_updates.ps1 (count None: unknown).
+
+    `win_updates` is the win_powershell result of that script (the collected structure keeps
+    the key name of the Windows Update search it replaced).
+    """
     outcome = as_dict(win_updates)
-    if not outcome or outcome.get("skipped") or outcome.get("failed"):
-        why = failure_message(outcome) if outcome else "win_updates did not run"
+    search = as_dict(outcome.get("result"))
+    error = as_dict(search.get("error"))
+    why = None
+    if not outcome or outcome.get("skipped"):
+        why = "the Windows Update search did not run"
+    elif outcome.get("failed") or error or "updates" not in search:
+        why = script_failure(outcome) if not error else _joined(error)
+    if why:
         return {
             "shown": {"manager": "windows_update", "error": why},
             "count": None,
             "names": [],
             "error": why,
         }
-    names = []
-    for update in (as_dict(v) for v in as_dict(outcome.get("updates")).values()):
-        kbs = as_list(update.get("kb"))
-        label = " ".join(
-            x for x in ("KB" + str(kbs[0]) if kbs else "", str(update.get("title") or "")) if x
-        )
-        names.append(label)
-    count = outcome.get("found_update_count", len(names))
+    updates = as_list(search.get("updates"))
+    security, critical = classify_updates(updates)
+    names = [_update_label(u) for u in security]
     return {
-        "shown": {"manager": "windows_update", "security": count, "packages": names[:50]},
-        "count": count,
+        "shown": {
+            "manager": "windows_update",
+            "classified_by": "category ID",
+            "security": len(security),
+            "critical": len(critical),
+            "other": len(updates) - len(security) - len(critical),
+            "packages": names[:50],
+            "critical_packages": [_update_label(u) for u in critical][:50],
+        },
+        "count": len(security),
         "names": names,
         "error": None,
     }
+
+
+def _joined(error):
+    message = " ".join(str(error.get("message") or "no detail").split())
+    code = error.get("hresult")
+    return f"{message} (HResult {code})"[:300] if code else message[:300]
 
 
 # ---------------------------------------------------------------- PRE-06

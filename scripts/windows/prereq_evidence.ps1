@@ -34,14 +34,20 @@ $errors = [System.Collections.Generic.List[object]]::new()
 function Get-Part([string]$Name, [scriptblock]$Block) {
     try { & $Block }
     catch {
-        $errors.Add([ordered]@{ section = $Name; error = $_.Exception.Message })
+        # HResult: the locale-independent part of the message (0x80070005 = access denied).
+        $errors.Add([ordered]@{
+                section = $Name
+                error   = $_.Exception.Message
+                hresult = ('0x{0:X8}' -f $_.Exception.HResult)
+            })
         $null
     }
 }
 
 $os = Get-Part 'os' {
     Get-CimInstance -ClassName Win32_OperatingSystem |
-        Select-Object Caption, Version, BuildNumber, ProductType, OSArchitecture, OSLanguage, LastBootUpTime
+        Select-Object -Property @('Caption', 'Version', 'BuildNumber', 'ProductType', 'OSArchitecture',
+            'OSLanguage', 'LastBootUpTime')
 }
 
 $network = Get-Part 'network' {
@@ -73,10 +79,10 @@ $network = Get-Part 'network' {
 $hardware = Get-Part 'hardware' {
     [ordered]@{
         computer_system = Get-CimInstance -ClassName Win32_ComputerSystem |
-            Select-Object Manufacturer, Model, NumberOfLogicalProcessors, NumberOfProcessors,
-            TotalPhysicalMemory, HypervisorPresent, Domain, PartOfDomain
+            Select-Object -Property @('Manufacturer', 'Model', 'NumberOfLogicalProcessors',
+                'NumberOfProcessors', 'TotalPhysicalMemory', 'HypervisorPresent', 'Domain', 'PartOfDomain')
         logical_disks   = @(Get-CimInstance -ClassName Win32_LogicalDisk -Filter 'DriveType = 3' |
-                Select-Object DeviceID, DriveType, FileSystem, Size, FreeSpace)
+                Select-Object -Property @('DeviceID', 'DriveType', 'FileSystem', 'Size', 'FreeSpace'))
         system_drive    = $env:SystemDrive
     }
 }
@@ -111,7 +117,8 @@ $privilege = Get-Part 'privilege' {
 
 $result = [ordered]@{
     platform          = 'windows'
-    collected_at      = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    # Invariant culture: a custom format's ':' is the culture's time separator otherwise.
+    collected_at      = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
     os                = $os
     powershell        = [ordered]@{
         PSVersion = $PSVersionTable.PSVersion.ToString()

@@ -7,7 +7,9 @@
     Same steps and field names as module_utils/preventcare_smtp.py (run_dialogue): connect, [tls_handshake],
     banner, ehlo (helo fallback), starttls + tls_handshake + ehlo, [auth], mail, rcpt, data + message or rset,
     quit. Each step: step, command, code, reply (lines without the code), elapsed_ms and, when it raised,
-    error = type, code (SocketException.ErrorCode), name (SocketError), reason (TLS policy errors), message.
+    error = type, code (SocketException.ErrorCode), name (SocketError), reason (TLS policy errors),
+    hresult (Exception.HResult, 0x........), native (Win32Exception.NativeErrorCode under a TLS failure,
+    e.g. SEC_E_ILLEGAL_MESSAGE), message.
     The controller judges the transcript with preventcare_smtp.summarize(); judgement uses the numeric codes
     and enum names only, never the messages, which Windows localises.
 
@@ -20,6 +22,9 @@
       depth: 6                        # the transcript nests 4 levels
       parameters: {SmtpHost: ..., Port: ..., Tls: ..., Sender: ..., Recipient: ...}
       sensitive_parameters: [{name: Credential, username: ..., password: ...}]   # never in args or logs
+    CaPem is the text of the contract's smtp_relay.ca_file (PEM, one or more CA certificates), read on
+    the controller and passed as a parameter: nothing is written on the server, and the relay's private
+    CA need not be in the machine store. Dates are written in the invariant culture.
     In check mode -WhatIf is set (SupportsShouldProcess): the dialogue runs but DATA is never sent.
 #>
 [CmdletBinding(SupportsShouldProcess)]
@@ -28,7 +33,7 @@ param(
     [int]$Port = 0,
     [ValidateSet('none', 'starttls', 'tls')][string]$Tls = 'starttls',
     [bool]$ValidateCerts = $true,
-    [string]$CaPath,
+    [string]$CaPem,
     [pscredential]$Credential,
     [Parameter(Mandatory)][string]$Sender,
     [Parameter(Mandatory)][string]$Recipient,
@@ -41,6 +46,17 @@ if ($Port -eq 0) { $Port = @{ none = 25; starttls = 587; tls = 465 }[$Tls] }
 $Steps = [System.Collections.Generic.List[object]]::new()
 $State = @{ client = $null; reader = $null; writer = $null; tls = $null; tlsReason = $null; peer = $null }
 $Secrets = @()
+
+# The CA certificates of $CaPem (PEM blocks, DER inside), for a relay signed by a private CA.
+$TrustedCas = @()
+if ($CaPem) {
+    $TrustedCas = @([regex]::Matches($CaPem, '-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----') |
+            ForEach-Object {
+                $der = [System.Convert]::FromBase64String(($_.Groups[1].Value -replace '\s', ''))
+                [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($der)
+            })
+}
+$Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
 function Add-Step([string]$Name, $Command) {
     $entry = [ordered]@{ step = $Name; command = $Command; code = $null; reply = @(); elapsed_ms = 0 }
@@ -87,15 +103,15 @@ function Start-Tls {
         param($s, $certificate, $chain, [System.Net.Security.SslPolicyErrors]$errors)
         $State.peer = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($certificate)
         if (-not $ValidateCerts -or $errors -eq 'None') { return $true }
-        if ($CaPath -and $errors -eq 'RemoteCertificateChainErrors') {
-            # Private CA: the chain must end at exactly that CA.
-            $ca = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($CaPath)
+        if ($TrustedCas.Count -gt 0 -and $errors -eq 'RemoteCertificateChainErrors') {
+            # Private CA: the chain must end at exactly one of the contract's CAs.
             $chain = [System.Security.Cryptography.X509Certificates.X509Chain]::new()
             $chain.ChainPolicy.RevocationMode = 'NoCheck'
             $chain.ChainPolicy.VerificationFlags = 'AllowUnknownCertificateAuthority'
-            [void]$chain.ChainPolicy.ExtraStore.Add($ca)
-            if ($chain.Build($State.peer) -and
-                $chain.ChainElements[$chain.ChainElements.Count - 1].Certificate.Thumbprint -eq $ca.Thumbprint) {
+            foreach ($ca in $TrustedCas) { [void]$chain.ChainPolicy.ExtraStore.Add($ca) }
+            $root = $null
+            if ($chain.Build($State.peer)) { $root = $chain.ChainElements[$chain.ChainElements.Count - 1].Certificate.Thumbprint }
+            if ($root -and @($TrustedCas | Where-Object { $_.Thumbprint -eq $root }).Count -gt 0) {
                 return $true
             }
         }
@@ -103,8 +119,15 @@ function Start-Tls {
         return $false
     }
     $ssl = [System.Net.Security.SslStream]::new($State.client.GetStream(), $false, $callback)
-    # TLS 1.2 explicitly: .NET Framework's default set on older servers still includes SSL3/TLS1.0.
-    $ssl.AuthenticateAsClient($SmtpHost, $null, [System.Security.Authentication.SslProtocols]::Tls12, $false)
+    # TLS 1.2, and 1.3 where Schannel has it (Windows Server 2022, build 20348, and later: "TLS 1.3 in
+    # Schannel", Protocols in TLS/SSL (Schannel SSP), Microsoft Learn) and .NET names it (4.8+). Never
+    # the OS default set, which on older servers still includes SSL3/TLS 1.0.
+    $protocols = [System.Security.Authentication.SslProtocols]::Tls12
+    $build = [System.Environment]::OSVersion.Version.Build
+    if ($build -ge 20348 -and [enum]::GetNames([System.Security.Authentication.SslProtocols]) -contains 'Tls13') {
+        $protocols = $protocols -bor [System.Security.Authentication.SslProtocols]'Tls13'
+    }
+    $ssl.AuthenticateAsClient($SmtpHost, $null, $protocols, $false)
     $entry.elapsed_ms = $script:Watch.ElapsedMilliseconds
     $version = @{ Tls = 'TLSv1'; Tls11 = 'TLSv1.1'; Tls12 = 'TLSv1.2'; Tls13 = 'TLSv1.3' }[[string]$ssl.SslProtocol]
     $State.tls = [ordered]@{
@@ -115,7 +138,7 @@ function Start-Tls {
                 [System.Security.Cryptography.SHA256]::Create().ComputeHash($State.peer.RawData)).Replace('-', '').ToLower()
             subject   = $State.peer.Subject
             issuer    = $State.peer.Issuer
-            not_after = $State.peer.NotAfter.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ss+00:00')
+            not_after = $State.peer.NotAfter.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ss+00:00', $Invariant)
         }
     }
     $entry.reply = @("$version $($State.tls.cipher)")
@@ -182,7 +205,7 @@ try {
         Assert-Code (Invoke-Smtp 'data' 'DATA') 354
         $body = @(
             "From: <$Sender>", "To: <$Recipient>", "Subject: $subject",
-            "Date: $([DateTime]::UtcNow.ToString('r'))", "X-PreventCare-Token: $token", '',
+            "Date: $([DateTime]::UtcNow.ToString('r', $Invariant))", "X-PreventCare-Token: $token", '',
             'PreventCare prerequisite PRE-01: the relay delivers mail from this server to the surveillance mailbox.',
             "Token: $token", '.'
         ) -join "`r`n"
@@ -208,8 +231,21 @@ catch {
         else { $ex.GetType().Name }
         $code = $null; $name = $null; $shown = $ex
         if ($inner) { $code = $inner.ErrorCode; $name = [string]$inner.SocketErrorCode; $shown = $inner }
+        # A TLS failure (AuthenticationException) carries Schannel's code in an inner Win32Exception.
+        $native = $null
+        $win32 = $ex
+        while ($win32 -and -not ($win32 -is [System.ComponentModel.Win32Exception])) { $win32 = $win32.InnerException }
+        if ($win32) { $native = ('0x{0:X8}' -f $win32.NativeErrorCode) }
         $last = $Steps[$Steps.Count - 1]
-        $last.error = [ordered]@{ type = $type; code = $code; name = $name; reason = $State.tlsReason; message = Hide $shown.Message }
+        $last.error = [ordered]@{
+            type    = $type
+            code    = $code
+            name    = $name
+            reason  = $State.tlsReason
+            hresult = ('0x{0:X8}' -f $shown.HResult)
+            native  = $native
+            message = Hide $shown.Message
+        }
         $last.elapsed_ms = $script:Watch.ElapsedMilliseconds
     }
     elseif ($State.writer) {

@@ -244,6 +244,8 @@ def test_physical_hyperv_host_is_not_taken_for_a_vm_and_low_disk_fails():
             "Windows Server 2019 is maintained by its vendor until 2029-01-09",
         ),
         ("os_2025_en.json", "en", "PASS", "until 2034-11-14"),
+        ("os_2025_fr.json", "fr", "PASS", "jusqu'au 2034-11-14"),
+        ("os_2022_fr.json", "fr", "PASS", "jusqu'au 2031-10-14"),
         ("os_2016_fr.json", "fr", "WARN", "s'arrête le 2027-01-12, dans 47 jours"),
         ("os_2012r2_fr.json", "fr", "FAIL", "Windows 6.3 < Windows Server 2016"),
         ("os_windows10_en.json", "en", "WARN", "is a workstation edition"),
@@ -268,36 +270,97 @@ def test_powershell_below_5_1_is_unmanageable():
     assert "PowerShell 5.0.10586.117 < 5.1" in outcome["title"]
 
 
+def search(name):
+    """The win_powershell result of scripts/windows/pending_updates.ps1 for a fixture."""
+    return {"changed": False, "failed": False, "result": part(name), "error": []}
+
+
 @pytest.mark.req("PRE-05")
-def test_pending_windows_security_updates_are_counted():
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_pending_windows_security_updates_are_counted_by_category_id(lang):
     outcome = check_security_updates(
         "srv-app01",
         {},
         platform="windows",
         lang="en",
-        win_updates=part("win_updates_two_security.json"),
+        win_updates=search(f"updates_pending_{lang}.json"),
     )
     assert (outcome["status"], outcome["blocking"]) == ("WARN", False)
+    # Two security updates; the critical and definition updates are not counted as security.
     assert outcome["title"] == "2 pending security update(s) on srv-app01"
-    assert "KB5046615" in outcome["hint"]
+    assert "KB5046615" in outcome["hint"] and "KB5046543" in outcome["hint"]
+    assert "KB2267602" not in outcome["hint"]
+    assert outcome["evidence"]["critical"] == 1
+
+
+@pytest.mark.req("PRE-05")
+def test_french_server_gets_the_same_verdict_as_an_english_one():
+    verdicts = [
+        check_security_updates(
+            "srv-app01",
+            {},
+            platform="windows",
+            lang="fr",
+            win_updates=search(f"updates_pending_{lang}.json"),
+        )
+        for lang in ("en", "fr")
+    ]
+    english, french = verdicts
+    assert (french["status"], french["title"]) == (english["status"], english["title"])
+    assert french["evidence"]["security"] == english["evidence"]["security"] == 2
+    # The display names differ, the category IDs do not.
+    categories = {
+        lang: {
+            c["name"]
+            for u in part(f"updates_pending_{lang}.json")["updates"]
+            for c in u["categories"]
+        }
+        for lang in ("en", "fr")
+    }
+    assert "Security Updates" in categories["en"] and "Security Updates" not in categories["fr"]
 
 
 @pytest.mark.req("PRE-05")
 @pytest.mark.parametrize(
-    ("win_updates", "status"),
+    ("win_updates", "status", "words"),
     [
-        ({"changed": False, "found_update_count": 0, "updates": {}}, "PASS"),
-        ({"failed": True, "msg": "Failed to search for updates: 0x8024402C"}, "WARN"),
-        (None, "WARN"),
+        ({"changed": False, "result": {"updates": [], "error": None}}, "PASS", ""),
+        (
+            {
+                "changed": False,
+                "result": json.loads((PREREQ / "updates_unreachable_fr.json").read_text())[
+                    "result"
+                ],
+            },
+            "WARN",
+            "HResult 0x8024402C",
+        ),
+        (
+            {
+                "failed": True,
+                "msg": "Unhandled exception while executing module",
+                "error": [
+                    {
+                        "exception": {
+                            "message": "Access is denied. (Exception from HRESULT: 0x80070005)"
+                        },
+                        "fully_qualified_error_id": "System.UnauthorizedAccessException",
+                    }
+                ],
+            },
+            "WARN",
+            "0x80070005",
+        ),
+        ({"skipped": True}, "WARN", "did not run"),
+        (None, "WARN", "did not run"),
     ],
 )
-def test_windows_update_search_outcomes(win_updates, status):
+def test_windows_update_search_outcomes(win_updates, status, words):
     outcome = check_security_updates(
         "srv-app01", {}, platform="windows", lang="en", win_updates=win_updates
     )
     assert outcome["status"] == status
-    if win_updates and win_updates.get("failed"):
-        assert "0x8024402C" in outcome["hint"]
+    assert words in outcome["hint"]
 
 
 # ---------------------------------------------------------------- PRE-06
@@ -350,6 +413,7 @@ def test_rdp_denied_by_registry_is_not_running():
         ("success_starttls_en.json", "PASS", "relaie le courrier de srv-ad01"),
         ("refused_fr.json", "FAIL", "refused à l'étape connect"),
         ("relay_denied_en.json", "FAIL", "relay_denied à l'étape rcpt"),
+        ("tls_no_common_algorithm_en.json", "FAIL", "tls_failed à l'étape tls_handshake"),
     ],
 )
 def test_windows_smtp_transcript_is_judged_by_the_shared_classifier(fixture, status, words):
@@ -365,6 +429,20 @@ def test_windows_smtp_transcript_is_judged_by_the_shared_classifier(fixture, sta
     if status == "FAIL":
         assert outcome["hint"]
         assert outcome["evidence"]["transcript"]
+
+
+@pytest.mark.req("PRE-01")
+def test_windows_tls_failure_keeps_schannel_code():
+    result = json.loads((SMTP / "tls_no_common_algorithm_en.json").read_text())["result"]
+    outcome = check_smtp(
+        "srv-ad01",
+        {"changed": False, "result": result},
+        lang="en",
+        platform="windows",
+        contract={**CONTRACT, "language": "en"},
+    )
+    assert outcome["status"] == "FAIL"
+    assert "AuthenticationException 0x80090331" in outcome["hint"]
 
 
 # ---------------------------------------------------------------- whole host
@@ -393,7 +471,7 @@ def test_whole_french_windows_host():
             "changed": False,
             "result": json.loads((SMTP / "refused_fr.json").read_text())["result"],
         },
-        "win_updates": part("win_updates_two_security.json"),
+        "win_updates": search("updates_pending_fr.json"),
     }
     results = evaluate_host(bundle, CONTRACT, TABLES, TODAY)
     assert [(r["requirement"], r["status"]) for r in results] == [
@@ -407,3 +485,66 @@ def test_whole_french_windows_host():
     ]
     assert all(r["host"] == "srv-ad01" for r in results)
     json.dumps(results)
+
+
+# ---------------------------------------------------------------- failed evidence sections
+
+
+def _host(script_result, **extra):
+    return {
+        "host": "srv-ad01",
+        "platform": "windows",
+        "roles": [],
+        "evidence": {"changed": False, "result": script_result},
+        "smtp": {},
+        "win_updates": search("updates_pending_en.json"),
+        **extra,
+    }
+
+
+@pytest.mark.req("PRE-02")
+@pytest.mark.req("PRE-08")
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_failed_section_says_collection_failed_with_its_message(lang):
+    failed = json.loads((PREREQ / "evidence_sections_denied_en.json").read_text())["result"]
+    results = {
+        r["check"]: r
+        for r in evaluate_host(_host(failed), {**CONTRACT, "language": lang}, TABLES, TODAY)
+    }
+    for check, section in (("static_addressing", "network"), ("admin_access", "privilege")):
+        outcome = results[check]
+        assert outcome["status"] == "FAIL"
+        assert outcome["evidence"]["collection_errors"][0]["section"] == section
+        assert ("collection failed" if lang == "en" else "échec de la collecte") in outcome["title"]
+        assert "Access denied" in outcome["title"]
+        # Never the guess the missing data would have given.
+        assert "routable" not in outcome["title"] and "could not be read" not in outcome["title"]
+    # The sections that were read are still judged.
+    assert results["hardware"]["evidence"].get("collection_errors") is None
+    assert results["os_support"]["status"] in ("PASS", "WARN")
+
+
+@pytest.mark.req("PRE-05")
+@pytest.mark.req("PRE-08")
+@pytest.mark.parametrize(
+    ("fixture", "words"),
+    [
+        ("evidence_requires_fail_en.json", "ScriptRequiresUnmatchedPSVersion"),
+        ("evidence_ps4_bootstrap_en.json", "Ansible requires PowerShell v5.1"),
+        ("evidence_constrained_language_en.json", "language mode"),
+    ],
+)
+def test_a_failed_evidence_script_fails_every_check_with_its_message(fixture, words):
+    outcome = json.loads((PREREQ / fixture).read_text())["outcome"]
+    results = evaluate_host(_host({}, evidence=outcome), CONTRACT, TABLES, TODAY)
+    judged = [r for r in results if r["requirement"] != "PRE-01"]
+    assert {r["check"] for r in judged} == {
+        "static_addressing",
+        "hardware",
+        "os_support",
+        "remote_assistance",
+        "admin_access",
+    }
+    for result in judged:
+        assert result["status"] == "FAIL"
+        assert words in result["evidence"]["error"]

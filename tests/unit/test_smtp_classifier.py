@@ -339,6 +339,7 @@ WINDOWS_CASES = {
     "relay_denied_en": ("FAIL", "relay_denied", "rcpt", "550 5.7.1 <surveillance@"),
     "greylisting_en": ("FAIL", "temporary", "rcpt", "450 4.7.1"),
     "tls_untrusted_fr": ("FAIL", "tls_failed", "tls_handshake", "Le certificat distant"),
+    "tls_no_common_algorithm_en": ("FAIL", "tls_failed", "tls_handshake", "A call to SSPI failed"),
     "refused_fr": ("FAIL", "refused", "connect", "expressément refusée"),
     "dns_en": ("FAIL", "dns", "connect", "No such host is known"),
 }
