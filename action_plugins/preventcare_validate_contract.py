@@ -7,12 +7,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError, AnsibleUndefinedVariable
 from ansible.module_utils import preventcare_contract as contract_rules
-from ansible.plugins.action import ActionBase
 
-try:  # ansible-core >= 2.19: inline vault values reach plugins still encrypted
-    from ansible.parsing.vault import EncryptedString
-except ImportError:  # pragma: no cover - older ansible-core
-    EncryptedString = ()
+# ansible-core 2.19 (the pinned one) hands inline vault values to plugins still encrypted.
+from ansible.parsing.vault import EncryptedString
+from ansible.plugins.action import ActionBase
 
 DOCUMENTATION = r"""
 ---
@@ -181,9 +179,7 @@ class ActionModule(ActionBase):
         return self._resolve_leaf(value, parts, problems, depth)
 
     def _resolve_leaf(self, value, parts, problems, depth):
-        if not isinstance(value, str) and not (
-            EncryptedString and isinstance(value, EncryptedString)
-        ):
+        if not isinstance(value, str | EncryptedString):
             return value
         try:
             templated = self._templar.template(value)
@@ -201,9 +197,7 @@ class ActionModule(ActionBase):
         secret = "password" in parts
         text = str(getattr(exc, "message", "") or exc).strip().splitlines()
         detail = text[0][:200] if text else type(exc).__name__
-        encrypted = (EncryptedString and isinstance(value, EncryptedString)) or (
-            "decrypt" in detail.lower()
-        )
+        encrypted = isinstance(value, EncryptedString) or ("decrypt" in detail.lower())
         if encrypted:
             message, hint = "is vault-encrypted and cannot be decrypted", contract_rules.VAULT_HINT
         elif isinstance(exc, AnsibleUndefinedVariable) and secret:

@@ -8,13 +8,11 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.module_utils import preventcare_report as report
+
+# ansible-core 2.19 (the pinned one) hands inline vault values to plugins still encrypted.
+from ansible.parsing.vault import EncryptedString
 from ansible.plugins.action import ActionBase
 from jinja2 import TemplateError
-
-try:  # ansible-core >= 2.19: inline vault values reach plugins still encrypted
-    from ansible.parsing.vault import EncryptedString
-except ImportError:  # pragma: no cover - older ansible-core
-    EncryptedString = ()
 
 DOCUMENTATION = r"""
 ---
@@ -233,7 +231,7 @@ class ActionModule(ActionBase):
                 data = data[key]
             value = self._templar.template(data) if isinstance(data, str) else data
             # An inline !vault value reaches plugins encrypted; str() decrypts it.
-            if isinstance(value, str) or (EncryptedString and isinstance(value, EncryptedString)):
+            if isinstance(value, str | EncryptedString):
                 return str(value)
         except (AnsibleError, KeyError, TypeError, ValueError):
             return None

@@ -808,23 +808,9 @@ def relay_check(params, check_mode):
             "failed": True,
             "msg": "preventcare_smtp_dialogue: invalid arguments: " + "; ".join(problems),
         }
+    dialogue = {key: params[key] for key in SMTP_OPTIONS if key != "language"}
+    dialogue["host"] = params["host"].strip()
     try:
-        return check_relay(
-            language=params["language"],
-            host=params["host"].strip(),
-            port=params["port"],
-            tls=params["tls"],
-            validate_certs=params["validate_certs"],
-            ca_path=params["ca_path"],
-            ca_data=params["ca_data"],
-            username=params["username"],
-            password=params["password"],
-            sender=params["sender"],
-            recipient=params["recipient"],
-            send_test_message=params["send_test_message"],
-            helo_name=params["helo_name"],
-            timeout=params["timeout"],
-            check_mode=check_mode,
-        )
+        return check_relay(language=params["language"], check_mode=check_mode, **dialogue)
     except SmtpCheckError as exc:
         return {"failed": True, "msg": f"preventcare_smtp_dialogue: {exc}"}

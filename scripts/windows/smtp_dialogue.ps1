@@ -22,7 +22,7 @@
       depth: 6                        # the transcript nests 4 levels
       parameters: {SmtpHost: ..., Port: ..., Tls: ..., Sender: ..., Recipient: ...}
       sensitive_parameters: [{name: Credential, username: ..., password: ...}]   # never in args or logs
-    CaPem is the text of the contract's smtp_relay.ca_file (PEM, one or more CA certificates), read on
+    CaPem is the text of the contract's smtp_relay.ca_path (PEM, one or more CA certificates), read on
     the controller and passed as a parameter: nothing is written on the server, and the relay's private
     CA need not be in the machine store. Dates are written in the invariant culture.
     In check mode -WhatIf is set (SupportsShouldProcess): the dialogue runs but DATA is never sent.

@@ -167,11 +167,15 @@ def test_run_fails_after_writing_the_report(run):
     assert "srv-gone     UNRCH   UNRCH" in done.stdout
 
 
-def test_run_changes_nothing_on_any_server(run):
-    """Checking prerequisites is read-only: every reached server shows changed=0."""
+def test_run_changes_nothing_on_any_server_but_the_test_message(run):
+    """Checking prerequisites is read-only: a server shows a change only for the PRE-01 test
+    message it sent (the run asks for one), and none where the relay refused it."""
     recap = run["done"].stdout.split("PLAY RECAP")[-1]
     for host in ("srv-static", "srv-dynamic", "srv-nosudo"):
-        assert re.search(rf"^{host}\s+: ok=\d+\s+changed=0\b", recap, re.MULTILINE), recap
+        sent = run["results"][(host, "smtp_relay")]["evidence"]["message_sent"]
+        changed = re.search(rf"^{host}\s+: ok=\d+\s+changed=(\d+)\b", recap, re.MULTILINE)
+        assert changed, recap
+        assert int(changed.group(1)) == int(sent), (host, sent, recap)
 
 
 def test_report_is_valid_and_in_the_contract_language(run):
