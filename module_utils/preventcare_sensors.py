@@ -428,6 +428,48 @@ def windows_vendor(system: dict, catalogue: dict) -> dict:
     return {"vendor": "unknown", "agent": None, "agent_running": False}
 
 
+# Storage module HealthStatus (MSFT_PhysicalDisk): 0 Healthy, 1 Warning, 2 Unhealthy, 5 Unknown.
+# Get-NetAdapter: MediaConnectState 1 Connected, 2 Disconnected; ifAdminStatus 1 up.
+# Win32_Battery.Status: CIM status keywords ("OK", "Degraded", "Pred Fail", "Error"), not
+# localised.
+WINDOWS_DISK_HEALTHY = 0
+WINDOWS_NIC_CONNECTED = 1
+
+
+def windows_hardware_readings(inventory: dict) -> list[Reading]:
+    """Readings from the hardware task's inventory (hardware_status.ps1 applies the same rules).
+
+    inventory: {"Virtual": bool, "Disks": [{FriendlyName, HealthStatus}], "Nics": [{Name,
+    MediaConnectState, AdminStatus}], "Batteries": [{DeviceID, Status}]}. RAID, fans, power
+    supplies and tape are the vendor agent's: it mails their alerts itself (iLO, iDRAC,
+    XClarity) and they are reported no_sensor here.
+    """
+    if not isinstance(inventory, dict):
+        raise ParseError("the Windows hardware inventory is not an object")
+    virtual = inventory.get("Virtual") is True
+    readings = []
+    if not virtual:
+        for disk in _as_list(inventory.get("Disks")):
+            health = _to_int(disk.get("HealthStatus"), -1)
+            if health in (0, 1, 2):
+                readings.append(
+                    Reading(
+                        "disk", str(disk.get("FriendlyName") or "?"), health == WINDOWS_DISK_HEALTHY
+                    )
+                )
+        for nic in _as_list(inventory.get("Nics")):
+            if _to_int(nic.get("AdminStatus"), 1) != 1:
+                continue
+            state = _to_int(nic.get("MediaConnectState"), 0)
+            readings.append(
+                Reading("nic", str(nic.get("Name") or "?"), state == WINDOWS_NIC_CONNECTED)
+            )
+        for battery in _as_list(inventory.get("Batteries")):
+            status = str(battery.get("Status") or "")
+            readings.append(Reading("battery", str(battery.get("DeviceID") or "?"), status == "OK"))
+    return complete(readings, virtual)
+
+
 def windows_event_counts(events, selection: list[dict]) -> dict:
     """Counts of relevant events by (log, source, event_id) from Get-WinEvent output.
 

@@ -356,3 +356,28 @@ def test_a_single_windows_event_in_english_is_counted_too():
     # ConvertTo-Json writes one object, not a list, when Get-WinEvent returns one event
     counts = sensors.windows_event_counts(_json("events_member_en.json"), EVENTLOG["windows"])
     assert counts == {("System", "EventLog", "6008"): 1}
+
+
+@pytest.mark.req("MON-HW-01")
+def test_windows_hardware_task_judges_disks_and_nics_by_their_enum_numbers_in_french():
+    readings = sensors.windows_hardware_readings(_json("hardware_dell_faults_fr.json"))
+    assert [(r.component, r.device, r.ok) for r in readings if r.ok is not None] == [
+        ("disk", "DELL PERC H755 SCSI Disk Device", True),
+        ("disk", "TOSHIBA MG08ACA16TE", False),
+        ("nic", "Ethernet", True),
+        ("nic", "Ethernet 2", False),  # "Ethernet 3" is administratively down: not judged
+    ]
+    # RAID, fans, power supplies, tape: the vendor agent's own alert mail, no sensor here
+    assert {r.component for r in readings if r.device == "no_sensor"} == {
+        "raid",
+        "fan",
+        "psu",
+        "battery",
+        "tape",
+    }
+
+
+@pytest.mark.req("MON-HW-01")
+def test_windows_virtual_machine_gets_not_applicable_for_every_item():
+    readings = sensors.windows_hardware_readings(_json("hardware_hyperv_en.json"))
+    assert {(r.device, r.ok) for r in readings} == {("not_applicable", None)}
