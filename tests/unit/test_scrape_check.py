@@ -20,7 +20,8 @@ def _rule(expr: str, alert: str = "A") -> list:
 
 def test_selectors_skip_functions_aggregations_keywords_and_label_lists():
     branches = alternatives(
-        '100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",job=~"x"}[5m])) * 100 > 95'
+        '100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",job=~"x"}[5m]))'
+        " * 100 > 95"
     )
     assert [[str(s) for s in b] for b in branches] == [['node_cpu_seconds_total{mode="idle"}']]
 
