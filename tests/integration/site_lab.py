@@ -145,6 +145,10 @@ class SiteLab:
     monitor: str = "mon01"
     servers: tuple[str, ...] = ("srv-lin01",)
     inventory: Path | None = None
+    # The hosts' image and the repo script that builds it (cached); the sensors image carries
+    # the set-up day's packages (tests/containers/sensors/build-image.sh).
+    image: str = IMAGE
+    image_script: str = "tests/containers/build-image.sh"
 
     @property
     def network(self) -> str:
@@ -163,7 +167,7 @@ class SiteLab:
     # ---- containers
     def start(self) -> SiteLab:
         build = subprocess.run(
-            [str(ROOT / "tests" / "containers" / "build-image.sh")],
+            [str(ROOT / self.image_script)],
             env=podman_env(),
             capture_output=True,
             text=True,
@@ -172,15 +176,14 @@ class SiteLab:
         )
         if build.returncode != 0:
             raise LabError(
-                "tests/containers/build-image.sh failed: "
-                + (build.stderr + build.stdout).strip()[-2000:]
+                f"{self.image_script} failed: " + (build.stderr + build.stdout).strip()[-2000:]
             )
         self.stop()  # leftovers of an interrupted run
         podman("network", "create", "--subnet", f"{self.subnet_prefix}.0/24", self.network)
         for host in self.hosts:
             podman("run", "-d", "--name", self.container(host), "--hostname", host,
                    "--network", self.network, "--network-alias", host, "--ip", self.address(host),
-                   "--systemd=always", IMAGE, "/sbin/init")  # fmt: skip
+                   "--systemd=always", self.image, "/sbin/init")  # fmt: skip
         for host in self.hosts:
             self.exec(host, "systemctl", "is-system-running", "--wait", timeout=90, check=False)
         return self
