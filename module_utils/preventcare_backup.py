@@ -32,8 +32,11 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from preventcare_sensors import render_textfile, write_atomically
+try:  # on the controller (tests), as the plugins import shared code
+    from ansible.module_utils.preventcare_sensors import render_textfile, write_atomically
+except ImportError:  # on the server: a script beside preventcare_sensors.py, no Ansible there
+    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+    from preventcare_sensors import render_textfile, write_atomically
 
 ARCHIVE = re.compile(
     r"^(?P<job>[a-z0-9][a-z0-9_-]*)-(?P<stamp>\d{8}T\d{6}Z)\.(?P<ext>tar\.gz|cpio\.gz)$"
@@ -322,7 +325,9 @@ def newest_archive(job: dict) -> str | None:
     return os.path.join(job["destination"], names[-1]) if names else None
 
 
-def restore(job: dict, target: str, archive: str | None = None) -> int:
+def restore(job: dict, target: str, archive: str | None = None, only=()) -> int:
+    """Extract `archive` (default: the newest of the job) under `target`; `only` limits it
+    to some saved paths (e.g. /srv/compta) and everything below them."""
     archive = archive or (
         job["destination"]
         if stat.S_ISCHR(os.stat(job["destination"]).st_mode)
@@ -338,12 +343,22 @@ def restore(job: dict, target: str, archive: str | None = None) -> int:
     if job["archiver"] == "tar":
         # Archives hold absolute names; --absolute-names is not given, so tar strips the
         # leading / and everything lands under the target folder.
+        # Names are stored absolute (--absolute-names): the members are named the same way.
+        members = ["/" + path.strip("/") for path in only]
         command = ["tar", "--extract", "--gzip", "--file", archive, "--directory", target,
-                   "--same-permissions", "--same-owner"]  # fmt: skip
+                   "--same-permissions", "--same-owner", *members]  # fmt: skip
     else:
         quoted = shlex.quote(archive)
-        command = ["sh", "-c", f"gzip -dc -- {quoted} | cpio --extract --make-directories "
-                   "--preserve-modification-time --no-absolute-filenames --quiet"]  # fmt: skip
+        patterns = " ".join(
+            shlex.quote(p)
+            for path in only
+            for p in ("/" + path.strip("/"), "/" + path.strip("/") + "/*")
+        )
+        script = (
+            f"gzip -dc -- {quoted} | cpio --extract --make-directories "
+            f"--preserve-modification-time --no-absolute-filenames --quiet {patterns}"
+        )
+        command = ["sh", "-c", script]
     done = subprocess.run(command, cwd=target, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(
@@ -376,10 +391,13 @@ def main(argv=None) -> int:
     restore_parser.add_argument("job")
     restore_parser.add_argument("--target", required=True)
     restore_parser.add_argument("--archive")
+    restore_parser.add_argument(
+        "--only", action="append", default=[], metavar="PATH", help="restore only this saved path"
+    )
     args = parser.parse_args(argv)
     job = load_job(args.config_dir, args.job)
     if args.command == "restore":
-        return restore(job, args.target, args.archive)
+        return restore(job, args.target, args.archive, args.only)
     status = Runner(job).run()
     return 75 if status == "locked" else EXIT.get(status, 1)
 

@@ -6,7 +6,8 @@ the text of a live scrape, lists the selectors of every rule expression (metric 
 label matchers) and returns those that no series of the scrape satisfies.
 
 Rules:
-- labels the scrape itself adds (job, instance) are not expected from the exporter;
+- labels and series the scrape itself adds (job, instance; up, scrape_*) are not expected
+  from the exporter;
 - in `A or B` one side is enough (the Linux RAID rule reads node_md_* or the project's
   preventcare_hardware_ok: a server without md arrays gives only the second);
 - the right side of `unless` is read as well (the "never reported" rule needs the backup
@@ -23,6 +24,14 @@ import re
 from dataclasses import dataclass
 
 SCRAPE_LABELS = ("job", "instance")
+# Series Prometheus writes for every scrape itself, never in an exporter's /metrics.
+SCRAPE_SERIES = (
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+)
 _KEYWORDS = {
     "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
     "and", "or", "unless", "atan2",
@@ -179,6 +188,8 @@ def parse_scrape(text: str) -> dict[str, list[dict]]:
 
 
 def _satisfied(selector: Selector, series: dict, ignore=SCRAPE_LABELS) -> bool:
+    if selector.metric in SCRAPE_SERIES:
+        return True
     for labels in series.get(selector.metric, []):
         ok = True
         for name, op, value in selector.matchers:

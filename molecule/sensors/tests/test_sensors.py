@@ -143,9 +143,9 @@ def test_a_local_mail_to_root_reaches_the_surveillance_mailbox_through_the_relay
     _sh(server, f"echo 'from cron or smartd' | mail -s {subject} root")
     message = _wait_for_mail(subject)
     assert f"Delivered-To: {MAILBOX}" in message
-    # the envelope sender is the one the relay accepts; the From: header names the server
+    # the envelope sender is the one the relay accepts; the server is named by its Received:
     assert f"Return-Path: <{CONTRACT['smtp_relay']['sender']}>" in message
-    assert re.search(r"(?m)^From: .*root@srv-lin01", message), message
+    assert re.search(r"(?m)^Received: by srv-lin01 \(Postfix", message), message
     assert "from cron or smartd" in message
 
 
@@ -277,7 +277,8 @@ def test_restore_gives_back_the_deleted_tree_with_its_checksums_owners_and_modes
     assert "grand-livre-5.dat" in before
     _sh(server, "rm -rf /srv/compta")
     assert not server.file("/srv/compta").exists
-    _sh(server, "preventcare-backup restore daily --target /")
+    # The job also saves /etc; only the deleted tree is given back, in place.
+    _sh(server, "preventcare-backup restore daily --target / --only /srv/compta")
     after = _sh(server, _TREE).stdout
     # the excluded file is the only difference: it was never in the archive
     assert after == "\n".join(line for line in before.split("\n") if "brouillon.tmp" not in line)
@@ -316,3 +317,33 @@ def test_debians_own_textfile_collectors_are_published_too():
     assert re.search(r"(?m)^apt_upgrades_pending", scrape) or re.search(
         r"(?m)^apt_package_cache_timestamp_seconds", scrape
     ), "apt.prom is not published"
+
+
+@pytest.mark.req("SET-03")
+def test_a_backup_destination_that_does_not_exist_stops_the_set_up_day_before_any_change(
+    tmp_path,
+):
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    _sh(server, "mv /mnt/backup /mnt/backup.unplugged")
+    try:
+        env = {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path),
+        }
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("ansible-playbook")),
+             "-i", str(SCENARIO / "inventory"), "playbooks/site_day.yml",
+             "--limit", "srv-lin01:localhost"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        output = " ".join((done.stdout + done.stderr).split())  # the callback wraps lines
+        assert done.returncode != 0
+        assert "The backup destination /mnt/backup of job daily on srv-lin01 does not" in output
+        assert "Nothing was changed on the server" in output
+        assert "PLAY [Record each Linux server" not in output
+    finally:
+        _sh(server, "mv /mnt/backup.unplugged /mnt/backup")
