@@ -1,30 +1,32 @@
-"""Filters of molecule/windows: the series the Windows rules read, and what a scrape lacks."""
+"""Filter of molecule/windows: what the rendered rules read that a live scrape lacks."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.preventcare_scrape import missing_series, rule_series
+from ansible.module_utils.preventcare_scrape import missing
 
 
-def preventcare_rule_series(groups):
-    """{metric: label names} that rendered rule groups read from windows_exporter."""
-    if not isinstance(groups, list):
-        raise AnsibleFilterError("preventcare_rule_series expects the rule groups (a list)")
-    return rule_series(groups)
+def preventcare_scrape_missing(text, groups, collectors=True):
+    """["Alert: selector, ..."] for every rule of `groups` that the scrape text cannot feed.
 
-
-def preventcare_missing_series(text, wanted):
-    """What the rules read (preventcare_rule_series) that the scrape text lacks."""
-    if not isinstance(wanted, dict):
-        raise AnsibleFilterError("preventcare_missing_series expects {metric: [labels]}")
-    return missing_series(wanted, text)
+    collectors=False leaves out the rules fed only by the project's own collectors (the
+    preventcare_* textfile metrics): what an exporter must publish by itself.
+    """
+    if not isinstance(text, str) or not isinstance(groups, list):
+        raise AnsibleFilterError(
+            "preventcare_scrape_missing expects the scrape text and the rule groups (a list), "
+            f"got {type(text).__name__} and {type(groups).__name__}"
+        )
+    problems = missing(groups, text)
+    if not collectors:
+        problems = [
+            p for p in problems if not all(s.startswith("preventcare_") for s in p["selectors"])
+        ]
+    return [f"{p['alert']}: {', '.join(p['selectors'])}" for p in problems]
 
 
 class FilterModule:
-    """PreventCare scrape filters."""
+    """PreventCare scrape filter."""
 
     def filters(self):
-        return {
-            "preventcare_rule_series": preventcare_rule_series,
-            "preventcare_missing_series": preventcare_missing_series,
-        }
+        return {"preventcare_scrape_missing": preventcare_scrape_missing}

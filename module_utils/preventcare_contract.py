@@ -606,6 +606,8 @@ def _check_semantics(data: dict, hosts, out: _Collector):
             out,
             "the backup runs on an inventory host",
         )
+    _check_backup(data, out)
+    _check_antivirus(data, out)
     _check_thresholds(data, out)
     _check_windows_exporter(_dict(_dict(data.get("monitoring")).get("windows_exporter")), out)
     phone = _dict(_dict(data.get("attestations")).get("server_room_phone"))
@@ -646,6 +648,106 @@ def _check_windows_exporter(exporter: dict, out: _Collector):
                 f"deploy {minimum} or later; ServerRebooted and PagingFileUsageHigh "
                 "would never fire",
             )
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SCHEDULE = re.compile(
+    r"^(?:(?P<daily>daily)\s+|(?P<days>[a-z]{3}(?:,[a-z]{3})*)\s+)?(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})$"
+)
+_WINDOWS_TARGET = re.compile(r"^(?:[A-Za-z]:\\?|\\\\[^\\]+\\[^\\]+.*)$")
+
+
+def parse_schedule(text):
+    """'daily 22:30', '22:30' or 'mon,thu 22:30' -> (days or None for every day, 'HH:MM');
+    None when the text is not a schedule (SET-03: "when")."""
+    if not isinstance(text, str):
+        return None
+    match = _SCHEDULE.match(text.strip().lower())
+    if not match or int(match["hour"]) > 23 or int(match["minute"]) > 59:
+        return None
+    days = match["days"].split(",") if match["days"] else None
+    if days and (any(d not in _WEEKDAYS for d in days) or len(set(days)) != len(days)):
+        return None
+    return days, f"{int(match['hour']):02d}:{match['minute']}"
+
+
+def _check_backup(data: dict, out: _Collector):
+    """SET-03: each job says what, where, when and how long, in a form the roles can apply."""
+    seen: dict[tuple, int] = {}
+    artifacts = _dict(data.get("artifacts"))
+    for index, item in enumerate(_list(data.get("backup"))):
+        job = _dict(item)
+        here = ("backup", index)
+        schedule = job.get("schedule")
+        if (
+            isinstance(schedule, str)
+            and not is_opaque(schedule)
+            and parse_schedule(schedule) is None
+        ):
+            out.add(
+                (*here, "schedule"),
+                f"{describe_value(schedule)} is not a time of day the backup can run at",
+                "write HH:MM (every day), 'daily 22:30' or days and a time: 'mon,wed,fri 22:30' "
+                "(days: mon tue wed thu fri sat sun)",
+            )
+        software, where = job.get("software"), job.get("where")
+        if isinstance(where, str) and where and not is_opaque(where):
+            if software == "cpio_tar" and (not where.startswith("/") or " " in where.strip()):
+                out.add(
+                    (*here, "where"),
+                    f"{describe_value(where)} is not an absolute path on the Linux server",
+                    "give the mount point of the backup disk or share (/mnt/backup) or the tape "
+                    "device (/dev/nst0); describe the medium in a YAML comment",
+                )
+            if software == "windows_server_backup" and not _WINDOWS_TARGET.match(where):
+                out.add(
+                    (*here, "where"),
+                    f"{describe_value(where)} is not a Windows Server Backup target",
+                    "give a drive letter (E:) or a UNC share (\\\\nas\\backup$\\srv01)",
+                )
+        if "archiver" in job and software != "cpio_tar":
+            out.add(
+                (*here, "archiver"),
+                "archiver applies to the Linux manager (cpio_tar), "
+                f"not to {describe_value(software)}",
+                "remove archiver, or set software: cpio_tar",
+            )
+        if software == "arcserve" and "arcserve_agent" not in artifacts:
+            out.add(
+                (*here, "software"),
+                "arcserve needs the Arcserve agent installer in the contract's artifacts",
+                "add artifacts.arcserve_agent: {url, version, checksum, product_id}",
+            )
+        key = (job.get("host"), job.get("name", "daily"))
+        if all(isinstance(k, str) for k in key):
+            if key in seen:
+                out.add(
+                    (*here, "name"),
+                    f"{key[0]} already has a backup job named {describe_value(key[1])} "
+                    f"(backup[{seen[key]}])",
+                    "give each job of a server its own name: it labels its metrics and alerts",
+                )
+            seen.setdefault(key, index)
+
+
+def _check_antivirus(data: dict, out: _Collector):
+    """MON-AV-01: the Protection Suite needs its agent's installer; a bought one is watched."""
+    antivirus = _dict(data.get("antivirus"))
+    product = antivirus.get("product")
+    if product == "trend_micro" and "trend_micro_agent" not in _dict(data.get("artifacts")):
+        out.add(
+            ("antivirus", "product"),
+            "trend_micro needs the agent installer in the contract's artifacts",
+            "add artifacts.trend_micro_agent: {url, version, checksum, product_id}",
+        )
+    options = _dict(data.get("options"))
+    if product == "none" and options.get("antivirus_from_provider") is True:
+        out.add(
+            ("antivirus", "product"),
+            "the antivirus was bought from the provider but antivirus.product is none",
+            "set product: trend_micro (the Protection Suite), or correct "
+            "options.antivirus_from_provider",
+        )
 
 
 def _check_relay_security(relay: dict, out: _Collector):

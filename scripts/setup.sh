@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: podman + runc + debootstrap for the test hosts, promtool/amtool
-# (prometheus, prometheus-alertmanager) for the rule tests.
+# (prometheus, prometheus-alertmanager) for the rule tests, cpio for the backup manager's tests.
 # netavark + aardvark-dns give podman's user-defined networks their DNS; they are only
 # recommended by podman, so they are named here.
-packages=(podman runc netavark aardvark-dns iptables debootstrap iproute2 ca-certificates
+packages=(podman runc netavark aardvark-dns iptables debootstrap iproute2 ca-certificates cpio
   prometheus prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do

@@ -149,6 +149,10 @@ class SiteLab:
     monitor: str = "mon01"
     servers: tuple[str, ...] = ("srv-lin01",)
     inventory: Path | None = None
+    # The hosts' image and the repo script that builds it (cached); the sensors image carries
+    # the set-up day's packages (tests/containers/sensors/build-image.sh).
+    image: str = IMAGE
+    image_script: str = "tests/containers/build-image.sh"
 
     @property
     def network(self) -> str:
@@ -166,13 +170,13 @@ class SiteLab:
 
     # ---- containers
     def start(self) -> SiteLab:
-        build_image(ROOT / "tests" / "containers" / "build-image.sh")
+        build_image(ROOT / self.image_script)
         self.stop()  # leftovers of an interrupted run
         podman("network", "create", "--subnet", f"{self.subnet_prefix}.0/24", self.network)
         for host in self.hosts:
             podman("run", "-d", "--name", self.container(host), "--hostname", host,
                    "--network", self.network, "--network-alias", host, "--ip", self.address(host),
-                   "--systemd=always", IMAGE, "/sbin/init")  # fmt: skip
+                   "--systemd=always", self.image, "/sbin/init")  # fmt: skip
         for host in self.hosts:
             self.exec(host, "systemctl", "is-system-running", "--wait", timeout=90, check=False)
         return self

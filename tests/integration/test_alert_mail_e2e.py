@@ -34,6 +34,7 @@ MONITOR, SERVER = "mon01", "srv-lin01"
 UNIT = "cron.service"  # a required unit (params.linux_required_units) every Debian server runs
 OVERRIDES = {"sys_service_down": {"interval": "30s"}}
 BOOKLET_DELAY = 60  # seconds, MON-SYS-09
+SENSORS_IMAGE = "localhost/preventcare-sensors:test"  # the set-up day's packages preinstalled
 TABLE = yaml.safe_load((ROOT / "data" / "thresholds.yml").read_text(encoding="utf-8"))
 
 
@@ -85,14 +86,21 @@ def site(tmp_path_factory):
     require("podman", "the alert e-mail test runs real test hosts")
     tls = make_tls_material(tmp_path_factory.mktemp("relay-ca"), names=(HOST_FROM_CONTAINERS,))
     sink = MailSink(tls).start()
-    lab = SiteLab(tmp_path_factory.mktemp("alert-e2e"), servers=(SERVER,))
+    lab = SiteLab(
+        tmp_path_factory.mktemp("alert-e2e"),
+        servers=(SERVER,),
+        image=SENSORS_IMAGE,
+        image_script="tests/containers/sensors/build-image.sh",
+    )
     try:
         try:
             lab.start()
             lab.shell(
                 SERVER,
-                # What a Debian server runs and the required-services rule expects.
-                "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "
+                # /mnt/backup: the contract's backup disk, which the set-up day checks first;
+                # cron and sshd: what a Debian server runs and the required-services rule expects.
+                "mkdir -p /mnt/backup && apt-get update -q >/dev/null && "
+                "DEBIAN_FRONTEND=noninteractive "
                 "apt-get install -q -y --no-install-recommends cron openssh-server >/dev/null",
                 timeout=300,
             )

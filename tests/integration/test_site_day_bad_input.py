@@ -37,6 +37,24 @@ def _inventory(tmp_path: Path, edit) -> Path:
             id="duration-in-words",
         ),
         pytest.param(
+            lambda c: c["backup"][1].update({"retention_days": 0}),
+            "preventcare.backup[1].retention_days: 0 is below the minimum 1",
+            marks=pytest.mark.req("SET-03"),
+            id="retention-0",
+        ),
+        pytest.param(
+            lambda c: c["backup"][1].update({"schedule": "tous les soirs"}),
+            "preventcare.backup[1].schedule: 'tous les soirs' is not a time of day",
+            marks=pytest.mark.req("MON-BK-01"),
+            id="schedule-not-a-time",
+        ),
+        pytest.param(
+            lambda c: c["artifacts"]["trend_micro_agent"].pop("checksum"),
+            "preventcare.artifacts.trend_micro_agent.checksum: missing required key 'checksum'",
+            marks=pytest.mark.req("SET-06"),
+            id="artifact-without-checksum",
+        ),
+        pytest.param(
             lambda c: c.pop("smtp_relay"),
             "preventcare.smtp_relay: missing required key 'smtp_relay'",
             marks=pytest.mark.req("ALR-01"),

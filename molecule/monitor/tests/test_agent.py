@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-TEXTFILE_DIR = "/var/lib/preventcare/textfile"
+TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 HARDWARE_COLLECTORS = ("mdadm", "hwmon", "powersupplyclass", "tapestats", "netclass")
 
 

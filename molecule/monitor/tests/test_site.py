@@ -224,7 +224,7 @@ def test_systemd_unit_states_reach_prometheus(monitor):
 def test_textfile_metrics_of_a_server_reach_prometheus(monitor):
     server = testinfra.get_host(container("srv-lin01"))
     token = uuid.uuid4().hex[:12]
-    path = "/var/lib/preventcare/textfile/molecule_probe.prom"
+    path = "/var/lib/prometheus/node-exporter/molecule_probe.prom"
     server.check_output(f"printf 'preventcare_molecule_probe{{token=\"{token}\"}} 1\\n' > {path}")
     try:
         query = f'preventcare_molecule_probe{{token="{token}"}}'
