@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-import yaml
 from ansible.module_utils.preventcare_scrape import alternatives, missing, parse_scrape
-
-ROOT = Path(__file__).resolve().parents[2]
-CLI = ROOT / "bin" / "preventcare-scrape-check"
 
 
 def _rule(expr: str, alert: str = "A") -> list:
@@ -76,25 +68,3 @@ def test_negative_and_regex_matchers_are_judged():
 def test_scrape_parsing_reads_escaped_label_values():
     series = parse_scrape('m{a="x\\"y",b="z"} 1\n# TYPE m gauge\nplain 2\n')
     assert series == {"m": [{"a": 'x"y', "b": "z"}], "plain": [{}]}
-
-
-def test_the_cli_prints_what_is_missing_and_exits_1(tmp_path):
-    rules = tmp_path / "r.yml"
-    rules.write_text(
-        yaml.safe_dump({"groups": _rule("preventcare_backup_last_status == 1", "BackupFailed")})
-    )
-    metrics = tmp_path / "m.prom"
-    metrics.write_text("up 1\n")
-    done = subprocess.run(
-        [sys.executable, str(CLI), "--rules", str(rules), "--metrics", str(metrics)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 1
-    assert "  - BackupFailed: preventcare_backup_last_status" in done.stdout
-    done = subprocess.run(
-        [sys.executable, str(CLI), "--rules", str(tmp_path / "nope.yml"), "--metrics", "-"],
-        capture_output=True, text=True, check=False, input="",
-    )  # fmt: skip
-    assert done.returncode == 1
-    assert "cannot read" in done.stderr
-    assert "Traceback" not in done.stderr
