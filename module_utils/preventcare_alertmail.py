@@ -65,7 +65,7 @@ STALE = "stale"
 REASONS = (MALFORMED, UNSIGNED, UNKNOWN_CLIENT, FORGED, STALE)
 
 
-class Rejection(Exception):  # noqa: N818 - a verdict, not a programming error
+class Rejection(Exception):
     """A mail that must not be applied; `reason` is one of REASONS."""
 
     def __init__(self, reason: str, detail: str):
