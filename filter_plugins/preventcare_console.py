@@ -10,7 +10,11 @@ _MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
 _MU in _amu.__path__ or _amu.__path__.append(_MU)
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible.module_utils.preventcare_console import IMPORT_RULES, zabbix_model  # noqa: E402
+from ansible.module_utils.preventcare_console import (  # noqa: E402
+    IMPORT_RULES,
+    client_messages_config,
+    zabbix_model,
+)
 from ansible.module_utils.preventcare_thresholds import load_thresholds  # noqa: E402
 
 
@@ -31,6 +35,19 @@ def preventcare_zabbix_model(clients, provider, table=None):
         raise AnsibleFilterError(f"preventcare_zabbix_model: {type(exc).__name__}: {exc}") from exc
 
 
+def preventcare_client_messages(clients, provider, messages, table=None):
+    """The configuration of preventcare-client-message (clients, levels, rules)."""
+    if not isinstance(messages, dict):
+        raise AnsibleFilterError(
+            f"preventcare_client_messages: messages must be a mapping, not {type(messages).__name__}"
+        )
+    try:
+        merged = table if isinstance(table, dict) else load_thresholds(table)
+        return client_messages_config(clients, merged, provider, messages)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise AnsibleFilterError(f"preventcare_client_messages: {type(exc).__name__}: {exc}") from exc
+
+
 def preventcare_zabbix_import_rules(_ignored=None):
     """The configuration.import rules the model is imported with."""
     return dict(IMPORT_RULES)
@@ -41,4 +58,5 @@ class FilterModule:
         return {
             "preventcare_zabbix_model": preventcare_zabbix_model,
             "preventcare_zabbix_import_rules": preventcare_zabbix_import_rules,
+            "preventcare_client_messages": preventcare_client_messages,
         }

@@ -139,6 +139,7 @@ def _alert_item(table, client, server, name, lang):
                     site=server["site"],
                     requirement=item["requirement"],
                     criticality=item["criticality"],
+                    item=name,
                 ),
             }
         ],
@@ -176,6 +177,7 @@ def _heartbeat_item(table, client, server, silence: int, lang: str):
                     site=site,
                     requirement=item["requirement"],
                     criticality=level,
+                    item="heartbeat_missing",
                 ),
             }
         ],
@@ -272,3 +274,44 @@ IMPORT_RULES = {
     "items": {"createMissing": True, "updateExisting": True, "deleteMissing": True},
     "triggers": {"createMissing": True, "updateExisting": True, "deleteMissing": True},
 }
+
+
+def client_messages_config(clients: list, table: dict, provider: dict, messages: dict) -> dict:
+    """/etc/preventcare/clients.json for preventcare-client-message (ALR-03).
+
+    messages: level -> {"client_contact": bool, "fr": text, "en": text}, the client-facing
+    sentence of each booklet level (supervision_console_client_messages).
+    """
+    levels = {
+        name: {
+            "label": level["label"],
+            "client_contact": bool(messages.get(name, {}).get("client_contact", True)),
+            "client_message": {lang: messages.get(name, {}).get(lang, "") for lang in ("fr", "en")},
+        }
+        for name, level in table["levels"].items()
+    }
+    rules = {
+        name: {
+            "requirement": item["requirement"],
+            "summary": {lang: summary(table, name, lang) for lang in ("fr", "en")},
+        }
+        for name, item in table["items"].items()
+    }
+    rules["heartbeat_missing"] = {
+        "requirement": "MON-TEL-01",
+        "summary": {
+            "fr": "le moniteur PreventCare du site n'envoie plus son battement de cœur",
+            "en": "the site's PreventCare monitor no longer sends its heartbeat",
+        },
+    }
+    return {
+        "provider": provider.get("name", "PreventCare"),
+        "sender": provider.get("outgoing_mail", {}).get("sender")
+        or provider["surveillance"]["address"],
+        "clients": {
+            c["id"]: {"name": c["name"], "language": c["language"], "contacts": c["contacts"]}
+            for c in clients
+        },
+        "levels": levels,
+        "rules": rules,
+    }
