@@ -45,7 +45,9 @@ def preventcare_client_messages(clients, provider, messages, table=None):
         merged = table if isinstance(table, dict) else load_thresholds(table)
         return client_messages_config(clients, merged, provider, messages)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise AnsibleFilterError(f"preventcare_client_messages: {type(exc).__name__}: {exc}") from exc
+        raise AnsibleFilterError(
+            f"preventcare_client_messages: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def preventcare_zabbix_import_rules(_ignored=None):

@@ -31,6 +31,7 @@ from ansible.module_utils.preventcare_intake import (
 from ansible.module_utils.preventcare_thresholds import (
     format_threshold,
     human_duration,
+    merge_overrides,
     parse_duration,
     rule_expression,
 )
@@ -194,17 +195,22 @@ def _platform_rules(table: dict, platform: str) -> list[str]:
     ]
 
 
-def zabbix_model(clients: list, table: dict, provider: dict) -> dict:
+def zabbix_model(clients: list, base_table: dict, provider: dict) -> dict:
     """The configuration export for every client of the provider inventory."""
     lang = provider.get("language", "fr")
     heartbeat = provider.get("heartbeat", {})
     silence = parse_duration(heartbeat.get("window", "1h")) + parse_duration(
         heartbeat.get("grace", "10m")
     )
-    rules = {p: _platform_rules(table, p) for p in ("linux", "windows", "site")}
     groups = [{"uuid": _uuid("group", CONSOLE_GROUP), "name": CONSOLE_GROUP}]
     hosts = [_console_host(lang)]
     for client in sorted(clients, key=lambda c: c["id"]):
+        # The contract's agreed overrides (a criticality, a rule disabled) apply to its triggers.
+        merged, problems = merge_overrides(base_table, client.get("thresholds") or {})
+        if problems:
+            raise ValueError(f"client {client['id']}: invalid threshold overrides {problems}")
+        table = merged
+        rules = {p: _platform_rules(table, p) for p in ("linux", "windows", "site")}
         group = client_group(client["id"])
         groups.append({"uuid": _uuid("group", group), "name": group})
         for server in sorted(client["servers"], key=lambda s: s["name"]):

@@ -62,8 +62,8 @@ def with_defaults(data: dict) -> dict:
 
 
 def _duration(add, parts, value, minimum=0):
-    if value is None or is_opaque(value):
-        return
+    if not isinstance(value, str) or is_opaque(value):
+        return  # a value of another type is the schema's to report
     try:
         seconds = parse_duration(value)
     except ValueError:
@@ -124,7 +124,11 @@ def _check_clients(data, base_dir, add, clients_out):
             continue
         client = load_client(folder)
         for problem in client.pop("problems"):
-            add(parts, f"its contract is invalid: {problem}", "check it with bin/preventcare-contract")
+            add(
+                parts,
+                f"its contract is invalid: {problem}",
+                "check it with bin/preventcare-contract",
+            )
         if client["id"] is None:
             continue
         if client["id"] in seen:
@@ -202,7 +206,9 @@ def load_client(folder: str) -> dict:
             }
         )
     clients_contacts = [
-        c["email"] for c in contract.get("contacts", []) if c.get("side") == "client" and c.get("email")
+        c["email"]
+        for c in contract.get("contacts", [])
+        if c.get("side") == "client" and c.get("email")
     ]
     monitor_site = next((s["site"] for s in servers if s["monitor"]), "")
     return {
@@ -214,6 +220,7 @@ def load_client(folder: str) -> dict:
         "monitor": contract["monitor_host"],
         "monitor_site": monitor_site,
         "contacts": clients_contacts,
+        "thresholds": contract.get("thresholds") or {},
         "servers": servers,
         "inventory": folder,
         "problems": [],
