@@ -39,7 +39,8 @@ def preventcare_client_messages(clients, provider, messages, table=None):
     """The configuration of preventcare-client-message (clients, levels, rules)."""
     if not isinstance(messages, dict):
         raise AnsibleFilterError(
-            f"preventcare_client_messages: messages must be a mapping, not {type(messages).__name__}"
+            "preventcare_client_messages: messages must be a mapping, "
+            f"not {type(messages).__name__}"
         )
     try:
         merged = table if isinstance(table, dict) else load_thresholds(table)

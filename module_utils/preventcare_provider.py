@@ -89,17 +89,27 @@ def _semantics(base_dir, console_hosts, clients_out):
     def check(data, add):
         for parts, value in _emails(data):
             if isinstance(value, str) and not is_opaque(value) and not valid_email(value):
-                add(parts, f"{describe_value(value)} is not a valid e-mail address",
-                    "write it like name@example.com")  # fmt: skip
+                add(
+                    parts,
+                    f"{describe_value(value)} is not a valid e-mail address",
+                    "write it like name@example.com",
+                )
         heartbeat = data.get("heartbeat") or {}
         _duration(add, ("heartbeat", "window"), heartbeat.get("window"), MIN_WINDOW)
         _duration(add, ("heartbeat", "grace"), heartbeat.get("grace"))
-        _duration(add, ("escalation", "level2_after"),
-                  (data.get("escalation") or {}).get("level2_after"), 60)  # fmt: skip
+        _duration(
+            add,
+            ("escalation", "level2_after"),
+            (data.get("escalation") or {}).get("level2_after"),
+            60,
+        )
         host = (data.get("console") or {}).get("host")
         if console_hosts is not None and isinstance(host, str) and host not in console_hosts:
-            add(("console", "host"), f"{describe_value(host)} is not a host of the inventory",
-                "put the console host in inventories/provider/hosts.yml, group 'console'")  # fmt: skip
+            add(
+                ("console", "host"),
+                f"{describe_value(host)} is not a host of the inventory",
+                "put the console host in inventories/provider/hosts.yml, group 'console'",
+            )
         _check_clients(data, base_dir, add, clients_out)
 
     return check
@@ -115,12 +125,18 @@ def _check_clients(data, base_dir, add, clients_out):
         folder = os.path.normpath(os.path.join(base_dir, entry["inventory"]))
         contract_file = os.path.join(folder, CONTRACT)
         if not os.path.isdir(folder):
-            add(parts, f"the client inventory {describe_value(entry['inventory'])} does not exist",
-                f"looked for the folder {folder}; the path is relative to {base_dir}")  # fmt: skip
+            add(
+                parts,
+                f"the client inventory {describe_value(entry['inventory'])} does not exist",
+                f"looked for the folder {folder}; the path is relative to {base_dir}",
+            )
             continue
         if not os.path.isfile(contract_file):
-            add(parts, f"{describe_value(entry['inventory'])} has no contract",
-                f"expected {contract_file}")  # fmt: skip
+            add(
+                parts,
+                f"{describe_value(entry['inventory'])} has no contract",
+                f"expected {contract_file}",
+            )
             continue
         client = load_client(folder)
         for problem in client.pop("problems"):
@@ -132,14 +148,20 @@ def _check_clients(data, base_dir, add, clients_out):
         if client["id"] is None:
             continue
         if client["id"] in seen:
-            add(parts, f"client {client['id']!r} is already watched through clients[{seen[client['id']]}]",
-                "each client inventory appears once")  # fmt: skip
+            add(
+                parts,
+                f"client {client['id']!r} is already watched (clients[{seen[client['id']]}])",
+                "each client inventory appears once",
+            )
             continue
         seen[client["id"]] = index
         if address and client["surveillance_mailbox"] != address:
-            add(parts, f"client {client['id']!r} mails {client['surveillance_mailbox']!r}, "
+            add(
+                parts,
+                f"client {client['id']!r} mails {client['surveillance_mailbox']!r}, "
                 f"not the surveillance address {address!r}",
-                "its contract's surveillance_mailbox must be the console's address")  # fmt: skip
+                "its contract's surveillance_mailbox must be the console's address",
+            )
         clients_out.append(client)
 
 
@@ -155,7 +177,7 @@ def _groups(document) -> dict:
                 found.setdefault(host, set()).add(name)
         for child, sub in (group.get("children") or {}).items():
             walk(child, sub, depth + 1)
-            for host, names in list(found.items()):
+            for names in found.values():
                 if child in names:
                     names.add(name)
 

@@ -48,7 +48,7 @@ CLIENT = yaml.safe_load((SCENARIO / "clients/lab/group_vars/all/preventcare.yml"
 HOST = f"{CLIENT['client']['id']}.mon01"
 UNIT = "cron.service"
 # The lab's front end has the self-signed certificate the role made for console.fqdn.
-_TLS = ssl._create_unverified_context()  # noqa: SLF001
+_TLS = ssl._create_unverified_context()
 _STATE: dict = {}
 
 
@@ -135,10 +135,15 @@ def test_the_front_end_is_https_only_and_refuses_zabbixs_default_password():
     default = _call("user.login", {"username": "Admin", "password": "zabbix"})
     assert "error" in default, "the default Admin password still works"
     assert "result" in _call("user.login", {"username": "Admin", "password": PASSWORD})
-    plain = _podman("exec", CONSOLE, "python3", "-c",
-                    "import http.client as h; c=h.HTTPConnection('127.0.0.1', 80); "
-                    "c.request('GET', '/zabbix/'); r=c.getresponse(); "
-                    "print(r.status, r.getheader('Location'))")  # fmt: skip
+    plain = _podman(
+        "exec",
+        CONSOLE,
+        "python3",
+        "-c",
+        "import http.client as h; c=h.HTTPConnection('127.0.0.1', 80); "
+        "c.request('GET', '/zabbix/'); r=c.getresponse(); "
+        "print(r.status, r.getheader('Location'))",
+    )
     status, location = plain.stdout.split()
     assert status == "301" and location.startswith("https://"), plain.stdout
 
@@ -210,16 +215,35 @@ def test_the_problems_page_shows_the_problem_in_a_real_browser():
     url = f"{API}/index.php?{query}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "problems.png"
-    common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--no-first-run", "--ignore-certificate-errors", "--window-size=1600,900",
-              "--virtual-time-budget=8000"]  # fmt: skip
+    common = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--ignore-certificate-errors",
+        "--window-size=1600,900",
+        "--virtual-time-budget=8000",
+    ]
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([*common, f"--user-data-dir={profile}", f"--screenshot={screenshot}", url],
-                       capture_output=True, timeout=120, check=True)  # fmt: skip
+        subprocess.run(
+            [*common, f"--user-data-dir={profile}", f"--screenshot={screenshot}", url],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
     with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run([*common, f"--user-data-dir={profile}", "--dump-dom", url],
-                             capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+        dom = subprocess.run(
+            [*common, f"--user-data-dir={profile}", "--dump-dom", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
     (ARTIFACTS / "problems.html").write_text(dom, encoding="utf-8")
     assert screenshot.stat().st_size > 10_000, "the screenshot is empty"
     assert "Service nécessaire au système arrêté sur mon01" in dom, "problem missing from the page"
@@ -291,8 +315,10 @@ def test_forged_and_unsigned_mails_are_quarantined_and_raise_no_problem():
     assert not problems(item="sys_service_down"), "a quarantined mail raised a problem"
     counter = item("preventcare.intake.quarantined", host="preventcare-console")
     assert int(counter["lastvalue"]) >= before + 2
-    alarm = api("problem.get", {"output": "extend", "tags": [{"tag": "requirement",
-                                "value": "SEC-04", "operator": 1}]})  # fmt: skip
+    alarm = api(
+        "problem.get",
+        {"output": "extend", "tags": [{"tag": "requirement", "value": "SEC-04", "operator": 1}]},
+    )
     assert alarm, "the console raised no problem for the quarantined mails"
 
 
