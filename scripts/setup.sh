@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # Debian packages: podman + runc + debootstrap for the test hosts, promtool/amtool
 # (prometheus, prometheus-alertmanager) for the rule tests.
 # netavark + aardvark-dns give podman's user-defined networks their DNS; they are only
-# recommended by podman, so they are named here.
+# recommended by podman, so they are named here. chromium: pages a person reads are checked
+# in a real headless browser (the console's Problems page, molecule/console).
 packages=(podman runc netavark aardvark-dns iptables debootstrap iproute2 ca-certificates
-  prometheus prometheus-alertmanager)
+  prometheus prometheus-alertmanager chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

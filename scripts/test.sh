@@ -13,6 +13,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "building the test host image (cached)"
 tests/containers/build-image.sh
+step "building the console test image (cached)"
+tests/containers/console/build-image.sh
 
 step "lint: yamllint"
 yamllint --strict .

@@ -52,7 +52,7 @@ def set_password(url):
             "Admin accepts neither the vaulted password nor Zabbix's default: reset it in the "
             "database (see the Zabbix manual, 'Resetting the Admin password') and run again"
         )
-    params = {"userid": admin_id(url, auth), "current_passwd": DEFAULT_PASSWORD, "passwd": new}
+    params = {"userid": admin_id(url, auth), "passwd": new}
     call(url, "user.update", params, auth)
     print("Admin password replaced")
 
