@@ -84,7 +84,8 @@ _WORDS = {
 
 
 def _uuid(*parts: str) -> str:
-    return uuid.uuid5(_NAMESPACE, "/".join(parts)).hex
+    """A stable UUID per name, in the version-4 form Zabbix's import requires."""
+    return uuid.UUID(bytes=uuid.uuid5(_NAMESPACE, "/".join(parts)).bytes, version=4).hex
 
 
 def client_group(client_id: str) -> str:
