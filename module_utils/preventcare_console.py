@@ -259,7 +259,8 @@ def _console_host(lang: str) -> dict:
                 "value_type": "UNSIGNED",
                 "triggers": [
                     {
-                        "expression": f"last({count})>last({count},#2)",
+                        # Open for an hour after the last quarantined mail (or until closed).
+                        "expression": f"last({count})-min({count},1h)>0",
                         "name": words["quarantined"],
                         "priority": "WARNING",
                         "description": words["quarantined_why"],
