@@ -258,6 +258,28 @@ def test_the_problems_page_shows_the_problem_in_a_real_browser():
     print(f"\nscreenshot of the Problems page: {screenshot}")
 
 
+def _queued_to() -> set[str]:
+    """Recipients of the mail waiting in the console's Postfix queue (the lab has no MX)."""
+    lines = _podman("exec", CONSOLE, "postqueue", "-j").stdout.splitlines()
+    return {r["address"] for line in lines for r in json.loads(line)["recipients"]}
+
+
+@pytest.mark.req("ALR-03")
+@pytest.mark.req("ALR-02")
+def test_the_operator_sends_the_client_its_levels_message_from_the_console():
+    problem = _STATE.get("problem")
+    assert problem, "the earlier test raised no problem"
+    scripts = api("script.get", {"output": ["scriptid", "name"], "filter": {"scope": 4}})
+    script = next(s for s in scripts if s["name"].startswith("PreventCare: message au client"))
+    done = api("script.execute", {"scriptid": script["scriptid"], "eventid": problem["eventid"]})
+    assert done["response"] == "success", done
+    assert done["value"].strip() == "message (significative) sent to 1 client contact(s)"
+    contact = next(c["email"] for c in CLIENT["contacts"] if c["side"] == "client")
+    assert wait_for(lambda: contact in _queued_to(), timeout=30), "no mail to the client"
+    # ALR-02: the significant problem registered a support request (a mail to the desk).
+    assert PROVIDER["support_desk"]["email"] in _queued_to()
+
+
 @pytest.mark.req("ALR-01")
 @pytest.mark.req("SEC-04")
 def test_the_sites_resolved_mail_closes_the_problem():
