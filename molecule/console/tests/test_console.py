@@ -18,6 +18,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import re
 import shutil
 import smtplib
 import ssl
@@ -258,10 +259,14 @@ def test_the_problems_page_shows_the_problem_in_a_real_browser():
     print(f"\nscreenshot of the Problems page: {screenshot}")
 
 
-def _queued_to() -> set[str]:
-    """Recipients of the mail waiting in the console's Postfix queue (the lab has no MX)."""
-    lines = _podman("exec", CONSOLE, "postqueue", "-j").stdout.splitlines()
-    return {r["address"] for line in lines for r in json.loads(line)["recipients"]}
+def _mailed_to() -> set[str]:
+    """Recipients the console's Postfix took mail for, from its log (mail facility).
+
+    The lab has no MX for the clients' and teams' domains: Postfix accepts each message, tries
+    to deliver it and logs `to=<address>`, which is what the console did on its side.
+    """
+    log = _podman("exec", CONSOLE, "journalctl", "--no-pager", "-o", "cat", "SYSLOG_FACILITY=2")
+    return set(re.findall(r"\bto=<([^>]+)>", log.stdout))
 
 
 @pytest.mark.req("ALR-03")
@@ -275,9 +280,9 @@ def test_the_operator_sends_the_client_its_levels_message_from_the_console():
     assert done["response"] == "success", done
     assert done["value"].strip() == "message (significative) sent to 1 client contact(s)"
     contact = next(c["email"] for c in CLIENT["contacts"] if c["side"] == "client")
-    assert wait_for(lambda: contact in _queued_to(), timeout=30), "no mail to the client"
+    assert wait_for(lambda: contact in _mailed_to(), timeout=30), "no mail to the client"
     # ALR-02: the significant problem registered a support request (a mail to the desk).
-    assert PROVIDER["support_desk"]["email"] in _queued_to()
+    assert PROVIDER["support_desk"]["email"] in _mailed_to()
 
 
 @pytest.mark.req("ALR-01")
