@@ -5,7 +5,7 @@ which managed hosts do not have. Every public function returns problems instead 
 raising, whatever the input, so that a user never sees a traceback. Reading a contract
 file is preventcare_contract_file.py.
 
-Why about 900 lines in one file: it is one concern, the contract's validation, and most of
+Why about 1,100 lines in one file: it is one concern, the contract's validation, and most of
 it is messages - one explanation per kind of schema failure and one per cross-field rule,
 each with its hint - that share the path rendering, the value descriptions and the sorted
 problem collector defined here.

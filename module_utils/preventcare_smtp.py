@@ -13,7 +13,7 @@ Failure classes (one per FAIL) are listed in FAILURE_CLASSES. Two are finer than
 `auth_required` (530: the relay wants AUTH and the contract gives no credentials) and
 `unreachable` (no route to the relay), because their fixes differ from auth_failed and timeout.
 
-Why about 700 lines in one file: the module that runs on the servers imports the dialogue and
+Why about 800 lines in one file: the modules that run on the servers import the dialogue and
 its classifier together, and AnsiballZ ships this one file; a third of it is the hint of each
 failure class in fr and en, which the classifier picks by the step where the reply came.
 """

@@ -4,7 +4,7 @@ Pure functions, used on the controller by filter_plugins/preventcare_thresholds_
 and bin/preventcare-rules. The table is data/thresholds.yml; the contract's overrides
 (`preventcare.thresholds`, keyed by requirement ID or item name) are merged over it.
 
-Why about 750 lines in one file: the table's checks, the overrides and the rendering share
+Why about 800 lines in one file: the table's checks, the overrides and the rendering share
 the table's vocabulary (units, durations, levels) and the PromQL expressions of each item on
 Linux, Windows and the site, which are kept side by side so that a metric name is changed in
 one place for all three platforms.
