@@ -243,21 +243,11 @@ class Runner:
     def _verify(self, path):
         """Read the whole archive back; (number of entries, error text or '')."""
         if self.job["archiver"] == "tar":
-            child = self._spawn(
-                ["tar", "--list", "--gzip", "--file", path],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            out, err = child.communicate()
+            command = ["tar", "--list", "--gzip", "--file", path]
         else:
-            child = self._spawn(
-                ["sh", "-c", 'gzip -dc -- "$1" | cpio --list --quiet', "verify", path],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            out, err = child.communicate()
+            command = ["sh", "-c", 'gzip -dc -- "$1" | cpio --list --quiet', "verify", path]
+        child = self._spawn(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = child.communicate()
         if child.returncode != 0:
             return 0, err.strip()[-300:] or f"exit status {child.returncode}"
         return len([line for line in out.splitlines() if line and not line.endswith("/")]), ""
