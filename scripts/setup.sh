@@ -8,9 +8,12 @@ cd "$(dirname "$0")/.."
 # Debian packages: podman + runc + debootstrap for the test hosts, promtool/amtool
 # (prometheus, prometheus-alertmanager) for the rule tests, cpio for the backup manager's tests.
 # netavark + aardvark-dns give podman's user-defined networks their DNS; they are only
-# recommended by podman, so they are named here.
+# recommended by podman, so they are named here. chromium: pages a person reads (visit sheet,
+# technical document, console) are looked at in a real headless browser. graphviz draws the
+# network diagram; WeasyPrint needs Pango and a font; poppler-utils checks the PDF.
 packages=(podman runc netavark aardvark-dns iptables debootstrap iproute2 ca-certificates cpio
-  prometheus prometheus-alertmanager)
+  prometheus prometheus-alertmanager chromium graphviz libpango-1.0-0 libpangoft2-1.0-0
+  fonts-dejavu-core poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
