@@ -613,6 +613,7 @@ def _check_semantics(data: dict, hosts, out: _Collector):
     phone = _dict(_dict(data.get("attestations")).get("server_room_phone"))
     _check_date(("attestations", "server_room_phone", "date"), phone.get("date"), out)
     _check_date(("homologation", "date"), _dict(data.get("homologation")).get("date"), out)
+    _check_date(("client", "contract_start"), _dict(data.get("client")).get("contract_start"), out)
 
 
 # The first windows_exporter release whose metric names are all those the Windows rules use:
