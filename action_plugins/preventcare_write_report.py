@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.module_utils import preventcare_report as report
+from ansible.module_utils.preventcare_visit import visit_section
 
 # ansible-core 2.19 (the pinned one) hands inline vault values to plugins still encrypted.
 from ansible.parsing.vault import EncryptedString
@@ -56,6 +57,13 @@ options:
     elements: str
     choices: [json, html, md, junit]
     default: [json, html, md]
+  visit:
+    description:
+      - For C(kind=visit) - C(plan) (the C(preventcare_visit_plan) filter's result), C(notes)
+        (path of the engineer's notes file, may be empty) and C(site) (what the site's
+        Prometheus said - anomalies, or why they are missing).
+      - The previous sheet and the notes are read here; a corrupt one is a warning in the sheet.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -116,7 +124,7 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("kind", "results", "contract", "run_id", "dest", "formats"))
+    _VALID_ARGS = frozenset(("kind", "results", "contract", "run_id", "dest", "formats", "visit"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -125,8 +133,22 @@ class ActionModule(ActionBase):
         try:
             kind, formats, dest = self._arguments(args)
             secrets = self._secrets(task_vars)
+            visit = None
+            if kind == "visit":
+                options = args.get("visit") or {}
+                visit = visit_section(
+                    options.get("plan"),
+                    options.get("notes"),
+                    args.get("results"),
+                    options.get("site"),
+                )
             document = report.build_report(
-                args.get("results"), args.get("contract"), args.get("run_id"), kind, secrets=secrets
+                args.get("results"),
+                args.get("contract"),
+                args.get("run_id"),
+                kind,
+                secrets=secrets,
+                visit=visit,
             )
         except report.ReportError as exc:
             return {**result, "failed": True, "msg": f"preventcare_write_report: {exc}"}
@@ -176,10 +198,25 @@ class ActionModule(ActionBase):
                 [r for section in document["hosts"] for r in section["results"]]
             ),
             table=table,
-            msg=f"{kind} report {'would go to' if self._play_context.check_mode else 'written to'} "
-            f"{folder}: {len(document['blocking_failures'])} blocking problem(s)",
+            msg=self._message(document, files),
         )
         return result
+
+    def _message(self, document, files):
+        check = self._play_context.check_mode
+        where = files.get("html") or next(iter(files.values()))
+        if document["kind"] == "visit":
+            counts = document["counts"]
+            attention = counts["FAIL"] + counts["WARN"] + counts["UNREACHABLE"]
+            return (
+                f"visit sheet {'would be' if check else 'written to'} {where}: {attention} item(s) "
+                f"need attention ({counts['FAIL']} FAIL, {counts['WARN']} WARN, "
+                f"{counts['UNREACHABLE']} UNREACHABLE)"
+            )
+        return (
+            f"{document['kind']} report {'would go to' if check else 'written to'} "
+            f"{os.path.dirname(where)}: {len(document['blocking_failures'])} blocking problem(s)"
+        )
 
     @staticmethod
     def _arguments(args):

@@ -48,6 +48,15 @@ options:
         language).
       - A relay problem or a bad option never fails the module; RV(smtp) says what happened.
     type: dict
+  compliance:
+    description:
+      - When given, also read the compliance facts of the visit checklist (VIS-03) in the same
+        execution and return them as RV(compliance), in the shape of
+        C(docs/compliance-facts.md). Keys - C(units) (systemd units whose state to read),
+        C(packages) (whose installed version to read), C(textfile_dir) (the folder of
+        node_exporter's textfile collector), C(since) (ISO-8601 start of the period, for the
+        reboots).
+    type: dict
   refresh_package_lists:
     description:
       - Refresh the package lists first (C(apt-get update), C(dnf makecache)). The only change
@@ -155,6 +164,10 @@ evidence:
     platform: linux
     os: {id: debian, version_id: "12", pretty_name: Debian GNU/Linux 12 (bookworm)}
     privilege: {uid: 0, euid: 0, user: root, sudo_user: preventcare}
+compliance:
+  description: The compliance facts (docs/compliance-facts.md), when C(compliance) is given.
+  returned: when compliance is given
+  type: dict
 """
 
 # Ansible's layout: the documentation blocks come before the imports.
@@ -171,6 +184,7 @@ from datetime import datetime, timezone  # noqa: E402
 UTC = timezone.utc  # noqa: UP017
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.preventcare_linux_compliance import compliance_facts  # noqa: E402
 from ansible.module_utils.preventcare_smtp import SMTP_OPTIONS, relay_check  # noqa: E402
 
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
@@ -1015,6 +1029,15 @@ def main():
             "package_updates": {"type": "bool", "default": True},
             "refresh_package_lists": {"type": "bool", "default": False},
             "smtp": {"type": "dict", "options": SMTP_OPTIONS},
+            "compliance": {
+                "type": "dict",
+                "options": {
+                    "units": {"type": "list", "elements": "str", "default": []},
+                    "packages": {"type": "list", "elements": "str", "default": []},
+                    "textfile_dir": {"type": "str"},
+                    "since": {"type": "str"},
+                },
+            },
         },
         supports_check_mode=True,
     )
@@ -1037,6 +1060,8 @@ def main():
     if params["smtp"] is not None:
         # The same execution holds the PRE-01 dialogue: one round trip per server.
         result["smtp"] = relay_check(params["smtp"], module.check_mode)
+    if params["compliance"] is not None:
+        result["compliance"] = compliance_facts(gatherer, params["compliance"], evidence)
     sent = bool(result.get("smtp", {}).get("message_sent"))
     module.exit_json(changed=refreshed or sent, **result)
 

@@ -227,11 +227,14 @@ def requirement_name(requirement, language):
     return texts.text(key, language) if texts.has(key) else ""
 
 
-def build_report(results, contract, run_id, kind="prerequisites", *, generated_at=None, secrets=()):
+def build_report(
+    results, contract, run_id, kind="prerequisites", *, generated_at=None, secrets=(), visit=None
+):
     """The report document (see schemas/report.schema.json). Raises ReportError on bad input.
 
     secrets: values to mask wherever they appear (SEC-01). For a kind that may not carry
     contacts (prerequisites), the contract's contacts' names, e-mails and phones are masked too.
+    visit: the visit sheet's own part (preventcare_visit.visit_section), kind visit only.
     """
     if kind not in KINDS:
         raise ReportError(f"kind is {kind!r}: expected one of {', '.join(KINDS)}")
@@ -273,6 +276,8 @@ def build_report(results, contract, run_id, kind="prerequisites", *, generated_a
         ],
         "hosts": hosts,
     }
+    if kind == "visit":
+        document["visit"] = scrub(plain(visit or {}), hidden, patterns)
     if CONTACTS_ALLOWED[kind] and isinstance(contract.get("contacts"), list):
         document["contacts"] = scrub(plain(contract["contacts"]), hidden)
     return document
@@ -292,21 +297,27 @@ def _brief(result):
 
 
 def console_table(document):
-    """Text lines: one row per host, one column per requirement, then a legend."""
+    """Text lines: one row per host, one column per requirement (per area in a visit sheet),
+    then a legend."""
     labels = LABELS[document["language"]]
-    requirements = [r["id"] for r in document["requirements"]]
+    visit = document["kind"] == "visit"
+    columns = _areas(document["hosts"]) if visit else [r["id"] for r in document["requirements"]]
     rows = []
     for section in document["hosts"]:
         cells = []
-        for requirement in requirements:
-            own = [r for r in section["results"] if r["requirement"] == requirement]
+        for column in columns:
+            own = (
+                _in_area(section["results"], column)
+                if visit
+                else [r for r in section["results"] if r["requirement"] == column]
+            )
             status = worst(r["status"] for r in own)
             cell = ABBREVIATIONS[status] if status else NO_RESULT
             if any(is_blocking(r) and r["status"] == "FAIL" for r in own):
                 cell += BLOCKING_MARK
             cells.append(cell)
         rows.append([_host_label(section["host"], labels), *cells])
-    header = [labels["host"], *requirements]
+    header = [labels["host"], *columns]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells):
@@ -318,6 +329,20 @@ def console_table(document):
     legend.append(f"{NO_RESULT} = {labels['no_result']}")
     lines.append(f"{labels['legend']}: " + ", ".join(legend))
     total = sum(document["counts"].values())
+    if visit:
+        counts = document["counts"]
+        attention = counts["FAIL"] + counts["WARN"] + counts["UNREACHABLE"]
+        lines.append(
+            labels["visit"]["attention"].format(
+                n=attention,
+                fail=counts["FAIL"],
+                warn=counts["WARN"],
+                unreachable=counts["UNREACHABLE"],
+            )
+            if attention
+            else labels["visit"]["all_clear"]
+        )
+        return lines
     lines.append(
         labels["totals"].format(
             hosts=sum(1 for h in document["hosts"] if h["host"] != CONTRACT_HOST),
@@ -373,6 +398,20 @@ def _pretty(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
 
 
+def _area(check):
+    """A visit sheet's area of a check: `tools.agent` is in `tools`."""
+    return str(check).split(".", 1)[0]
+
+
+def _areas(hosts):
+    """The areas of every result of the host sections, in first-seen order."""
+    return list(dict.fromkeys(_area(r["check"]) for h in hosts for r in h["results"]))
+
+
+def _in_area(results, area):
+    return [r for r in results if _area(r["check"]) == area]
+
+
 def _environment(templates_dir):
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
@@ -382,7 +421,15 @@ def _environment(templates_dir):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=_md_escape, md_code=_md_code, compact=_compact, pretty=_pretty)
+    env.filters.update(
+        md=_md_escape,
+        md_code=_md_code,
+        compact=_compact,
+        pretty=_pretty,
+        areas=_areas,
+        in_area=_in_area,
+        worst=lambda results: worst(r["status"] for r in results),
+    )
     return env
 
 

@@ -50,7 +50,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_SERIES = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{(.*)\})?\s+\S+")
+_SERIES = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{(.*)\})?\s+(\S+)")
 _LABEL_PAIR = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:\\.|[^"\\])*)"\s*,?')
 
 
@@ -185,6 +185,24 @@ def parse_scrape(text: str) -> dict[str, list[dict]]:
         labels = {m[1]: _unquote('"' + m[2] + '"') for m in _LABEL_PAIR.finditer(match[3] or "")}
         series.setdefault(match[1], []).append(labels)
     return series
+
+
+def parse_samples(text: str, prefix: str = "") -> list[dict]:
+    """Prometheus text exposition -> [{name, labels, value}] of the metrics named `prefix...`."""
+    samples = []
+    for line in text.splitlines():
+        if not line or line.startswith("#") or not line.startswith(prefix):
+            continue
+        match = _SERIES.match(line)
+        if not match:
+            continue
+        try:
+            value = float(match[4])
+        except ValueError:
+            continue
+        labels = {m[1]: _unquote('"' + m[2] + '"') for m in _LABEL_PAIR.finditer(match[3] or "")}
+        samples.append({"name": match[1], "labels": labels, "value": value})
+    return samples
 
 
 def _satisfied(selector: Selector, series: dict, ignore=SCRAPE_LABELS) -> bool:

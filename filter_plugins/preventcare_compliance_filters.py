@@ -1,0 +1,119 @@
+"""Filters of the compliance run (VIS-03): what to read on each server, and the judgement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.preventcare_compliance import evaluate, load_tables
+from ansible.module_utils.preventcare_compliance_tools import tool_units
+from ansible.module_utils.preventcare_data import as_dict, as_list, plain
+from ansible.module_utils.preventcare_visit import plan, site_findings
+
+try:  # the Windows shaping lands with the Windows evidence script
+    from ansible.module_utils.preventcare_windows_compliance import compliance_facts
+except ImportError:  # pragma: no cover - until then a Windows host is judged as unreadable
+    compliance_facts = None
+
+
+def preventcare_compliance_probe(host, contract, since=None):
+    """The `compliance` option of preventcare_evidence for one Linux server."""
+    compliance, thresholds = load_tables()
+    contract = as_dict(plain(contract))
+    jobs = [
+        j.get("name") or "daily" for j in as_list(contract.get("backup")) if j.get("host") == host
+    ]
+    tool_specs = compliance["tools"]["linux"]
+    units, packages = [], []
+    for spec in tool_specs.values():
+        units += tool_units(spec, jobs)
+        packages += list(spec.get("packages") or {})
+    units += thresholds["params"]["linux_required_units"]
+    probe = {
+        "units": list(dict.fromkeys(units)),
+        "packages": list(dict.fromkeys(packages)),
+        "textfile_dir": compliance["textfile_dir"]["linux"],
+    }
+    if since:
+        probe["since"] = str(since)
+    return probe
+
+
+def preventcare_visit_plan(contract, reports_dir, run_id=None):
+    """The period, previous sheet and last technical document of this visit."""
+    contract = as_dict(plain(contract))
+    client = as_dict(contract.get("client")).get("id")
+    if not client:
+        raise AnsibleFilterError("preventcare_visit_plan: the contract has no client id")
+    return plan(str(reports_dir), client, contract, exclude_run=run_id)
+
+
+def _entry(result, platform):
+    """{platform, facts} of a reachable server, {platform, failed} otherwise."""
+    result = as_dict(plain(result))
+    if not result or result.get("unreachable") or result.get("failed") or result.get("skipped"):
+        return {"platform": platform, "failed": result or {"msg": "no evidence was gathered"}}
+    if platform == "windows":
+        if compliance_facts is None:
+            return {"platform": platform, "failed": {"msg": "no Windows compliance reader"}}
+        return {"platform": platform, "facts": compliance_facts(result.get("output"))}
+    facts = result.get("compliance")
+    if not isinstance(facts, Mapping):
+        return {"platform": platform, "failed": {"msg": "the evidence module returned no facts"}}
+    return {"platform": platform, "facts": facts}
+
+
+def preventcare_compliance(hosts, hostvars, contract, visit_plan, *, windows=(), site=None, now=None):
+    """Every checklist result of the inventory's `hosts`, from what each one registered.
+
+    hostvars[host].__compliance_evidence is the Linux module's result;
+    hostvars[host].preventcare_compliance_raw the Windows script's.
+    """
+    if isinstance(hosts, str | Mapping):
+        raise AnsibleFilterError("preventcare_compliance expects the list of inventory hosts")
+    contract = as_dict(plain(contract))
+    visit_plan = as_dict(plain(visit_plan))
+    windows = set(windows or ())
+    collected = {}
+    for host in hosts:
+        own = hostvars[host]
+        if host in windows:
+            collected[host] = _entry(own.get("preventcare_compliance_raw"), "windows")
+        else:
+            collected[host] = _entry(own.get("__compliance_evidence"), "linux")
+    try:
+        return evaluate(
+            collected,
+            contract=contract,
+            site=as_dict(plain(site)) or {"available": False, "reason": "no site monitor"},
+            period_from=visit_plan.get("from"),
+            monitor_host=contract.get("monitor_host"),
+            technical=visit_plan.get("technical"),
+            now=now,
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise AnsibleFilterError(f"preventcare_compliance: {type(exc).__name__}: {exc}") from exc
+
+
+def preventcare_site_findings(monitor_host, hostvars, contract):
+    """What the site's Prometheus said over the period, read by the monitor host's evidence:
+    {available, reason, episodes, disk_trends, heartbeat, chart_svg}."""
+    contract = as_dict(plain(contract))
+    if not monitor_host or monitor_host not in hostvars:
+        return {"available": False, "reason": f"the monitor host {monitor_host} is not in this run"}
+    result = as_dict(plain(hostvars[monitor_host].get("__compliance_evidence")))
+    history = as_dict(result.get("compliance")).get("site_history")
+    if not history:
+        why = "unreachable" if result.get("unreachable") or result.get("failed") else "not read"
+        return {"available": False, "reason": f"the site history of {monitor_host} was {why}"}
+    return site_findings(history, contract)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "preventcare_compliance_probe": preventcare_compliance_probe,
+            "preventcare_visit_plan": preventcare_visit_plan,
+            "preventcare_compliance": preventcare_compliance,
+            "preventcare_site_findings": preventcare_site_findings,
+        }
