@@ -63,7 +63,9 @@ def _entry(result, platform):
     return {"platform": platform, "facts": facts}
 
 
-def preventcare_compliance(hosts, hostvars, contract, visit_plan, *, windows=(), site=None, now=None):
+def preventcare_compliance(
+    hosts, hostvars, contract, visit_plan, *, windows=(), site=None, now=None
+):
     """Every checklist result of the inventory's `hosts`, from what each one registered.
 
     hostvars[host].__compliance_evidence is the Linux module's result;
