@@ -22,6 +22,7 @@ from ansible.module_utils.preventcare_report import (
     render,
     schema_problems,
 )
+from ansible.module_utils.preventcare_visit import visit_section
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates" / "reports"
@@ -103,6 +104,9 @@ def sample_results():
 
 
 def build(results=None, language="fr", kind="prerequisites", **options):
+    if kind == "visit":
+        period = {"from": "2026-06-01T00:00:00Z", "to": "2026-12-01T00:00:00Z", "source": "default"}
+        options.setdefault("visit", visit_section(period, "", []))
     return build_report(
         sample_results() if results is None else results,
         contract(language),
