@@ -1,9 +1,8 @@
-"""The main job as a user runs it: ansible-playbook on an inventory, reports on disk."""
+"""The main job as a user runs it: the compliance run on an inventory, the visit sheet on disk."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -30,8 +29,8 @@ def _inventory(tmp_path: Path, extra_hosts: dict | None = None, contract_edit=No
     return inv
 
 
-def _run(inv: Path, tmp_path: Path, playbook: str = "playbooks/main.yml"):
-    return run_playbook(inv, playbook, tmp_path)
+def _run(inv: Path, tmp_path: Path, playbook: str = "playbooks/main.yml", *extra):
+    return run_playbook(inv, playbook, tmp_path, *extra)
 
 
 def _report_dir(tmp_path: Path) -> Path:
@@ -40,20 +39,51 @@ def _report_dir(tmp_path: Path) -> Path:
     return runs[0]
 
 
-def test_demo_run_writes_a_facts_summary_of_this_machine(tmp_path):
-    code, out = _run(_inventory(tmp_path), tmp_path)
+@pytest.mark.req("VIS-04")
+def test_demo_run_writes_a_visit_sheet_of_this_machine(tmp_path):
+    code, out = _run(
+        _inventory(tmp_path),
+        tmp_path,
+        "playbooks/main.yml",
+        "-e",
+        "preventcare_compliance_fail_on_findings=false",
+    )
     assert code == 0, out
-    report = json.loads((_report_dir(tmp_path) / "facts.json").read_text())
-    assert report["client"]["id"] == "demo"
-    (row,) = report["hosts"]
-    assert row["host"] == "localhost"
-    assert row["status"] == "OK"
-    assert row["vcpus"] == os.cpu_count()
-    markdown = (_report_dir(tmp_path) / "facts.md").read_text()
-    assert "résumé des serveurs" in markdown  # the contract's language is French
-    assert "| localhost | OK |" in markdown
+    folder = _report_dir(tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "visit.html",
+        "visit.json",
+        "visit.md",
+        "visit.xml",
+    ]
+    sheet = json.loads((folder / "visit.json").read_text())
+    assert sheet["kind"] == "visit"
+    assert sheet["client"]["id"] == "demo"
+    (section,) = sheet["hosts"]
+    assert section["host"] == "localhost"
+    checks = {r["check"] for r in section["results"]}
+    assert {"tools.agent", "services.required", "updates.security", "performance.disks"} <= checks
+    # The demo has no site Prometheus: the anomalies section says so, the rest is produced.
+    anomalies = sheet["visit"]["anomalies"]
+    assert anomalies["available"] is False
+    assert anomalies["reason"]
+    attention = sum(sheet["counts"][s] for s in ("FAIL", "WARN", "UNREACHABLE"))
+    # The run ends by saying where the sheet is and how many items need attention.
+    assert f"{folder / 'visit.html'}: {attention} item(s) need attention" in " ".join(out.split())
+    assert (
+        "Anomalies since the last visit" in (folder / "visit.md").read_text()
+        or "Anomalies depuis" in (folder / "visit.md").read_text()
+    )
 
 
+@pytest.mark.req("VIS-04")
+def test_without_the_demo_switch_a_fail_fails_the_run_after_the_sheet_is_written(tmp_path):
+    code, out = _run(_inventory(tmp_path), tmp_path, "playbooks/compliance.yml")
+    sheet = json.loads((_report_dir(tmp_path) / "visit.json").read_text())
+    assert (code != 0) == (sheet["counts"]["FAIL"] > 0), out
+
+
+@pytest.mark.req("VIS-03")
 def test_an_unreachable_server_is_reported_not_dropped(tmp_path):
     # Port 9 (discard) is closed on loopback: the SSH connection is refused at once.
     unreachable = {
@@ -66,12 +96,11 @@ def test_an_unreachable_server_is_reported_not_dropped(tmp_path):
     }
     _, out = _run(_inventory(tmp_path, unreachable), tmp_path)
     assert "srv-down" in out
-    rows = {
-        r["host"]: r
-        for r in json.loads((_report_dir(tmp_path) / "facts.json").read_text())["hosts"]
-    }
-    assert rows["srv-down"]["status"] == "UNREACHABLE"
-    assert rows["localhost"]["status"] == "OK"
+    sheet = json.loads((_report_dir(tmp_path) / "visit.json").read_text())
+    hosts = {h["host"]: h for h in sheet["hosts"]}
+    down = [r for r in hosts["srv-down"]["results"] if r["check"] != "dossier.drift"]
+    assert down and {r["status"] for r in down} == {"UNREACHABLE"}
+    assert hosts["localhost"]["status"] != "UNREACHABLE"
 
 
 def test_bad_contract_stops_the_run_before_any_host_is_touched(tmp_path):
@@ -84,7 +113,7 @@ def test_bad_contract_stops_the_run_before_any_host_is_touched(tmp_path):
     assert code != 0
     assert "preventcare.smtp_relay.port" in out
     assert "did you mean 'surveillance_mailbox'?" in out
-    assert "Gather the facts the summary needs" not in out  # no host play started
+    assert "Gather the compliance facts" not in out  # no host play started
     assert not (tmp_path / "reports").exists()
 
 
@@ -102,4 +131,4 @@ def test_unreadable_contract_gives_a_message_not_a_traceback(tmp_path, content, 
     code, out = _run(inv, tmp_path)
     assert code != 0
     assert expected in out
-    assert "Gather the facts the summary needs" not in out
+    assert "Gather the compliance facts" not in out
