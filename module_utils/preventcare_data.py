@@ -32,6 +32,14 @@ def plain(value, depth=0):
     """A JSON-able copy with builtin types only (Ansible hands over tagged/lazy/unsafe types)."""
     if value is None or depth > 64:
         return None if value is None else "..."
+    kind = type(value)
+    # Exact builtin types first: a fleet's results are hundreds of thousands of values.
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    if kind is list:
+        return [plain(v, depth + 1) for v in value]
     for kind, convert in _SCALARS.items():  # bool before int: True is an int
         if isinstance(value, kind):
             return convert(value)

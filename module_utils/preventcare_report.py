@@ -252,9 +252,12 @@ def build_report(
         result["hint"] = result["hint"] or ""
         cleaned.append(scrub(result, hidden, patterns))
 
+    by_host = {}
+    for result in cleaned:
+        by_host.setdefault(result["host"], []).append(result)
     hosts = []
     for host in _host_order(cleaned):
-        own = [r for r in cleaned if r["host"] == host]
+        own = by_host[host]
         own.sort(key=lambda r: (_requirement_key(r["requirement"]), r["check"]))
         status = worst(r["status"] for r in own)
         hosts.append({"host": host, "status": status, "counts": counts(own), "results": own})
@@ -364,10 +367,20 @@ def file_name(kind, fmt):
     return f"{kind}.{EXTENSIONS[fmt]}"
 
 
+# Above this many results, JSON is written without indentation: Python's C encoder only
+# serves unindented output, and a fleet's sheet is read by programs, not by eye.
+INDENT_LIMIT = 2000
+
+
+def _result_count(document):
+    return sum(len(h["results"]) for h in document["hosts"])
+
+
 def render(document, fmt, templates_dir):
     """The document as text in one of FORMATS."""
     if fmt == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        indent = 2 if _result_count(document) <= INDENT_LIMIT else None
+        return json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
     if fmt == "junit":
         return render_junit(document)
     if fmt in ("md", "html"):
@@ -396,6 +409,16 @@ def _compact(value, limit=300):
 
 def _pretty(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+
+
+def _evidence_text(document):
+    """How a page shows evidence: indented for a reader, or on one line (Python's C encoder)
+    for a fleet-sized sheet, where indentation would take most of the rendering time."""
+    if _result_count(document) <= INDENT_LIMIT:
+        return _pretty
+    return lambda value: json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")
+    )
 
 
 def _area(check):
@@ -436,6 +459,7 @@ def _environment(templates_dir):
 def _render_template(document, fmt, templates_dir):
     env = _environment(templates_dir)
     names = [f"{document['kind']}.{fmt}.j2", f"report.{fmt}.j2"]
+    env.filters["pretty"] = _evidence_text(document)
     template = env.select_template(names)
     labels = LABELS[document["language"]]
     return template.render(

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Benchmark: playbooks/prerequisites.yml against `ansible -m ansible.builtin.setup`.
+"""Benchmark: a PreventCare playbook against `ansible -m ansible.builtin.setup`.
 
 Boots N real systemd containers of the project's test image on a network of their own,
 writes an inventory of them (the demo contract, its relay an SMTP server on this machine),
-then runs, alternately, the prerequisites playbook and Ansible's own fact gathering over
-the same hosts, ROUNDS times each. It prints both medians, their ratio, and the remote
-executions per host, counted from the task results (a result carrying a module
-invocation), not assumed.
+then runs, alternately, the playbook (prerequisites.yml or compliance.yml) and Ansible's own
+fact gathering over the same hosts, ROUNDS times each. It prints both medians, their ratio,
+and the remote executions per host, counted from the task results (a result carrying a
+module invocation), not assumed.
 
-    .venv/bin/python tests/bench/bench_prerequisites.py [--hosts 10] [--rounds 3]
+    .venv/bin/python tests/bench/bench_playbooks.py [--playbook prerequisites|compliance]
+        [--hosts 10] [--rounds 3]
 
 It is a benchmark, not a test: run it by hand, and write its figures in docs/benchmarks.md
 with the command. Around 20 systemd containers need more inotify instances than Debian's
@@ -115,6 +116,9 @@ def remote_executions(json_output: str, hosts: list[str]) -> Counter:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--playbook", choices=("prerequisites", "compliance"), default="prerequisites"
+    )
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
@@ -140,17 +144,17 @@ def main(argv=None) -> int:
         }
         playbook = [
             str(BIN / "ansible-playbook"), "-i", str(inventory),
-            str(ROOT / "playbooks" / "prerequisites.yml"),
+            str(ROOT / "playbooks" / f"{args.playbook}.yml"),
             "-e", f"preventcare_reports_root={work / 'reports'}",
         ]  # fmt: skip
         setup = [str(BIN / "ansible"), "-i", str(inventory), "linux", "-m", "ansible.builtin.setup"]
-        times = {"prerequisites": [], "setup": []}
+        times = {args.playbook: [], "setup": []}
         executions = {}
         for number in range(1, args.rounds + 1):
-            for name, command in (("prerequisites", playbook), ("setup", setup)):
+            for name, command in ((args.playbook, playbook), ("setup", setup)):
                 elapsed, output = timed(command, env)
                 times[name].append(elapsed)
-                if name == "prerequisites":
+                if name == args.playbook:
                     executions = remote_executions(output, names)
                 print(f"round {number}: {name} {elapsed:.1f} s", flush=True)
         medians = {name: statistics.median(values) for name, values in times.items()}
@@ -158,10 +162,10 @@ def main(argv=None) -> int:
         print()
         print(f"hosts: {args.hosts} Linux (systemd containers, podman connection)")
         print(f"rounds: {args.rounds} each, alternated")
-        print(f"prerequisites.yml median: {medians['prerequisites']:.1f} s")
+        print(f"{args.playbook}.yml median: {medians[args.playbook]:.1f} s")
         print(f"ansible -m setup median:  {medians['setup']:.1f} s")
-        print(f"ratio: {medians['prerequisites'] / medians['setup']:.2f}")
-        print(f"remote executions per host (prerequisites): {per_host}")
+        print(f"ratio: {medians[args.playbook] / medians['setup']:.2f}")
+        print(f"remote executions per host ({args.playbook}): {per_host}")
     finally:
         stop_hosts(names or [f"{PREFIX}-{n:02d}" for n in range(1, args.hosts + 1)])
         sink.stop()
