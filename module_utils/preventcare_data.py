@@ -32,22 +32,19 @@ def plain(value, depth=0):
     """A JSON-able copy with builtin types only (Ansible hands over tagged/lazy/unsafe types)."""
     if value is None or depth > 64:
         return None if value is None else "..."
-    kind = type(value)
     # Exact builtin types first: a fleet's results are hundreds of thousands of values.
-    if kind in _SCALARS:
-        return value
+    kind = type(value)
+    if kind not in _SCALARS and kind is not dict and kind is not list:
+        kind = next((k for k in _SCALARS if isinstance(value, k)), None)  # bool before int
+        if kind is None:
+            kind = dict if isinstance(value, Mapping) else list
+            if kind is list and not isinstance(value, list | tuple | set | frozenset):
+                return str(value)
     if kind is dict:
         return {str(k): plain(v, depth + 1) for k, v in value.items()}
     if kind is list:
         return [plain(v, depth + 1) for v in value]
-    for kind, convert in _SCALARS.items():  # bool before int: True is an int
-        if isinstance(value, kind):
-            return convert(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v, depth + 1) for v in value]
-    return str(value)
+    return _SCALARS[kind](value)
 
 
 def as_dict(value):
