@@ -104,6 +104,10 @@ class Malformed(ValueError):
     """A part of the evidence that is not what the script writes."""
 
 
+class Unavailable(Malformed):
+    """A part the script read, which says that its source is not there."""
+
+
 # ---------------------------------------------------------------- readers
 
 
@@ -152,7 +156,7 @@ def _datetime(value, what):
         moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise Malformed(f"{what} is {value!r}, not an ISO-8601 UTC date") from None
-    return moment.astimezone(datetime.timezone.utc)
+    return moment.astimezone(datetime.UTC)
 
 
 def _iso(moment):
@@ -169,12 +173,12 @@ def _version_key(version):
 def _units(services):
     services = _dict(services, "services")
     found = {}
-    for entry in as_list(services.get("asked")):
-        entry = _dict(entry, "a service")
+    for given in as_list(services.get("asked")):
+        entry = _dict(given, "a service")
         found[_text(entry.get("Name"), "a service's Name").lower()] = entry
     units = {}
-    for name in as_list(services.get("names")):
-        name = _text(name, "a service name asked for")
+    for given in as_list(services.get("names")):
+        name = _text(given, "a service name asked for")
         entry = found.get(name.lower())
         if entry is None:
             units[name] = {"present": False, "active": False, "enabled": False}
@@ -190,15 +194,15 @@ def _units(services):
 def _packages(packages):
     packages = _dict(packages, "packages")
     versions = {}
-    for entry in as_list(packages.get("found")):
-        entry = _dict(entry, "an installed product")
+    for given in as_list(packages.get("found")):
+        entry = _dict(given, "an installed product")
         pattern = _text(entry.get("pattern"), "a product's pattern")
         version = entry.get("DisplayVersion") or None
         if version is not None:
             versions.setdefault(pattern, []).append(_text(version, "a DisplayVersion"))
     out = {}
-    for name in as_list(packages.get("names")):
-        name = _text(name, "a product asked for")
+    for given in as_list(packages.get("names")):
+        name = _text(given, "a product asked for")
         found = versions.get(name)
         out[name] = max(found, key=_version_key) if found else None
     return out
@@ -208,10 +212,10 @@ def _metrics(textfiles, errors):
     textfiles = _dict(textfiles, "textfiles")
     folder = textfiles.get("dir")
     if not _bool(textfiles.get("exists"), "textfiles.exists"):
-        raise Malformed(f"the textfile folder {folder} does not exist on the server")
+        raise Unavailable(f"the textfile folder {folder} does not exist on the server")
     samples = []
-    for item in as_list(textfiles.get("files")):
-        item = _dict(item, "a textfile")
+    for given in as_list(textfiles.get("files")):
+        item = _dict(given, "a textfile")
         name = _text(item.get("name"), "a textfile's name")
         if item.get("text") is None:
             errors.append(_error("metrics", f"{name}: not read ({item.get('size')} bytes)"))
@@ -251,17 +255,22 @@ def _directory_errors(events):
     if not _bool(events.get("searched"), "directory_events.searched"):
         raise Malformed("the directory events of a domain controller were not searched")
     rows = []
-    for count in as_list(events.get("counts")):
-        count = _dict(count, "an event count")
-        rows.append({"id": _int(count.get("Id"), "an event Id"), "count": _int(count.get("Count"), "a count")})
+    for given in as_list(events.get("counts")):
+        count = _dict(given, "an event count")
+        rows.append(
+            {
+                "id": _int(count.get("Id"), "an event Id"),
+                "count": _int(count.get("Count"), "a count"),
+            }
+        )
     return sorted((r for r in rows if r["count"] > 0), key=lambda r: r["id"])
 
 
 def _admins(admins):
     admins = _dict(admins, "admins")
     members = []
-    for entry in as_list(admins.get("members")):
-        entry = _dict(entry, "an administrator")
+    for given in as_list(admins.get("members")):
+        entry = _dict(given, "an administrator")
         sid = entry.get("SID")
         members.append(
             {
@@ -316,20 +325,28 @@ def _status_detail(entry, what):
 def _raid(storage):
     storage = _dict(storage, "storage")
     arrays = []
-    for entry in as_list(storage.get("virtual_disks")):
-        entry = _dict(entry, "a virtual disk")
+    for given in as_list(storage.get("virtual_disks")):
+        entry = _dict(given, "a virtual disk")
         name = _text(entry.get("FriendlyName"), "a virtual disk's FriendlyName")
         healthy, detail = _status_detail(entry, name)
         layout = entry.get("ResiliencySettingName")
         arrays.append(
-            {"name": name, "healthy": healthy, "detail": f"{layout}; {detail}" if layout else detail}
+            {
+                "name": name,
+                "healthy": healthy,
+                "detail": f"{layout}; {detail}" if layout else detail,
+            }
         )
-    for entry in as_list(storage.get("physical_disks")):
-        entry = _dict(entry, "a physical disk")
-        label = " ".join(str(entry.get(k)) for k in ("FriendlyName", "SerialNumber") if entry.get(k))
+    for given in as_list(storage.get("physical_disks")):
+        entry = _dict(given, "a physical disk")
+        label = " ".join(
+            str(entry.get(k)) for k in ("FriendlyName", "SerialNumber") if entry.get(k)
+        )
         healthy, detail = _status_detail(entry, label or "a physical disk")
         if _int(entry.get("HealthStatus"), "HealthStatus") != HEALTHY:
-            arrays.append({"name": f"physical disk {label}".strip(), "healthy": False, "detail": detail})
+            arrays.append(
+                {"name": f"physical disk {label}".strip(), "healthy": False, "detail": detail}
+            )
     return arrays
 
 
@@ -397,7 +414,9 @@ def _pending(pending):
 
 
 def _last_install(history):
-    entries = [_dict(e, "a history entry") for e in as_list(_dict(history, "history").get("entries"))]
+    entries = [
+        _dict(e, "a history entry") for e in as_list(_dict(history, "history").get("entries"))
+    ]
     dates = []
     for entry in entries:
         categories = {str(c).upper() for c in as_list(entry.get("categories"))}
@@ -426,8 +445,8 @@ def _antivirus(antivirus, collected_at):
     antivirus = _dict(antivirus, "antivirus")
     asked = [_text(n, "an antivirus service name") for n in as_list(antivirus.get("names"))]
     found = {}
-    for entry in as_list(antivirus.get("services")):
-        entry = _dict(entry, "an antivirus service")
+    for given in as_list(antivirus.get("services")):
+        entry = _dict(given, "an antivirus service")
         found[_text(entry.get("Name"), "a service Name").lower()] = entry
     if found:
         running = all(
@@ -440,7 +459,8 @@ def _antivirus(antivirus, collected_at):
             "signature_age_days": None,  # the agent exposes no documented locale-free age
         }
     defender = antivirus.get("defender")
-    if isinstance(defender, dict) and defender.get("AMServiceEnabled") and defender.get("AntivirusEnabled"):
+    defender = defender if isinstance(defender, dict) else {}
+    if defender.get("AMServiceEnabled") and defender.get("AntivirusEnabled"):
         return {
             "product": "defender",
             "running": bool(defender.get("RealTimeProtectionEnabled")),
@@ -461,17 +481,40 @@ def _signature_age(defender, collected_at):
 
 
 def _dossier(services, shares, addresses):
-    auto = [_dict(s, "an automatic service") for s in as_list(_dict(services, "services").get("auto"))]
+    auto = [
+        _dict(s, "an automatic service") for s in as_list(_dict(services, "services").get("auto"))
+    ]
     names = [
         _text(s.get("Name"), "a service Name")
         for s in auto
         if not _int(s.get("ServiceType") or 0, "ServiceType") & SERVICE_USERSERVICE_INSTANCE
     ]
     return dossier_entry(
-        addresses=[_text(a, "an address") for a in as_list(_dict(addresses, "addresses").get("ip"))],
+        addresses=[
+            _text(a, "an address") for a in as_list(_dict(addresses, "addresses").get("ip"))
+        ],
         services=names,
-        shares=[f"smb:{_text(n, 'a share name')}" for n in as_list(_dict(shares, "shares").get("names"))],
+        shares=[
+            f"smb:{_text(n, 'a share name')}" for n in as_list(_dict(shares, "shares").get("names"))
+        ],
     )
+
+
+def _boot_time(system):
+    return _datetime(_dict(system, "system").get("LastBootUpTime"), "LastBootUpTime")
+
+
+def _memory(system):
+    system = _dict(system, "system")
+    return {
+        "total_bytes": _int(system.get("TotalVisibleMemorySize"), "TotalVisibleMemorySize") * 1024,
+        "available_bytes": _int(system.get("FreePhysicalMemory"), "FreePhysicalMemory") * 1024,
+    }
+
+
+def _load(system):
+    cpus = _int(_dict(system, "system").get("NumberOfLogicalProcessors"), "cpus")
+    return {"load15": None, "cpus": cpus}  # Windows has no load average
 
 
 # ---------------------------------------------------------------- the facts
@@ -485,18 +528,18 @@ def _script_result(raw):
     """(the script's object, None) or (None, why there is none)."""
     if not isinstance(raw, dict):
         return None, f"no evidence: expected the script's result, got {type(raw).__name__}"
-    if raw.get("script") == SCRIPT:
-        return raw, None
-    if raw.get("unreachable"):
-        return None, f"unreachable: {' '.join(str(raw.get('msg') or 'no detail').split())[:250]}"
-    if raw.get("skipped"):
-        return None, "the evidence script did not run (skipped)"
-    if raw.get("failed"):
-        return None, script_failure(raw)
-    result = raw.get("result")
-    if isinstance(result, dict) and result.get("script") == SCRIPT:
+    result = raw if raw.get("script") == SCRIPT else raw.get("result")
+    if isinstance(result, dict) and result.get("script") == SCRIPT and not raw.get("failed"):
         return result, None
-    return None, "the script returned no compliance evidence"
+    if raw.get("unreachable"):
+        why = f"unreachable: {' '.join(str(raw.get('msg') or 'no detail').split())[:250]}"
+    elif raw.get("skipped"):
+        why = "the evidence script did not run (skipped)"
+    elif raw.get("failed"):
+        why = script_failure(raw)
+    else:
+        why = "the script returned no compliance evidence"
+    return None, why
 
 
 def empty_facts(errors):
@@ -517,8 +560,8 @@ def compliance_facts(raw) -> dict:
         return empty_facts([_error("script", failure)])
     errors = []
     failed = set()
-    for item in as_list(result.get("errors")):
-        item = as_dict(item)
+    for given in as_list(result.get("errors")):
+        item = as_dict(given)
         section = str(item.get("section") or "script")
         failed.add(section)
         message = str(item.get("error") or "no detail")
@@ -537,12 +580,14 @@ def compliance_facts(raw) -> dict:
                 return None
         try:
             return builder(*(result[name] for name in sources))
+        except Unavailable as exc:
+            errors.append(_error(facts_section, str(exc)))
         except (Malformed, TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
             errors.append(_error(facts_section, f"malformed evidence: {exc}"))
-            return None
+        return None
 
     collected = part("collected_at", lambda v: _datetime(v, "collected_at"), "collected_at")
-    boot = part("boot_time", lambda s: _datetime(_dict(s, "system").get("LastBootUpTime"), "LastBootUpTime"), "system")
+    boot = part("boot_time", _boot_time, "system")
     facts = {
         "platform": "windows",
         "collected_at": _iso(collected) if collected else None,
@@ -558,23 +603,14 @@ def compliance_facts(raw) -> dict:
         "boot_time": _iso(boot) if boot else None,
         "uptime_seconds": (collected - boot).total_seconds() if boot and collected else None,
         "reboots": part("reboots", _reboots, "reboots"),
-        "load": part(
-            "load",
-            lambda s: {"load15": None, "cpus": _int(s.get("NumberOfLogicalProcessors"), "cpus")},
-            "system",
-        ),
-        "memory": part(
-            "memory",
-            lambda s: {
-                "total_bytes": _int(s.get("TotalVisibleMemorySize"), "TotalVisibleMemorySize") * 1024,
-                "available_bytes": _int(s.get("FreePhysicalMemory"), "FreePhysicalMemory") * 1024,
-            },
-            "system",
-        ),
+        "load": part("load", _load, "system"),
+        "memory": part("memory", _memory, "system"),
         "filesystems": part("filesystems", _filesystems, "filesystems"),
         "updates": None,
         # The agent's services come from the service list: unknown when it was not read.
-        "antivirus": part("antivirus", lambda a, _s: _antivirus(a, collected), "antivirus", "services"),
+        "antivirus": part(
+            "antivirus", lambda a, _s: _antivirus(a, collected), "antivirus", "services"
+        ),
         "dossier": part("dossier", _dossier, "services", "shares", "addresses"),
         "errors": errors,
     }
