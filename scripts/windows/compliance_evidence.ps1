@@ -85,8 +85,8 @@ function ConvertTo-IsoUtc($Value) {
 # EventLogReader with an XPath query: reads the IDs and times without rendering each
 # localised message (Get-WinEvent would), and an empty result is no error.
 function Get-EventRecord([string]$Log, [string]$Condition, [int]$Max) {
-    $since = $sinceUtc.ToString('yyyy-MM-ddTHH:mm:ss.fffZ', $invariant)
-    $xpath = "*[System[($Condition) and TimeCreated[@SystemTime>='$since']]]"
+    $from = $sinceUtc.ToString('yyyy-MM-ddTHH:mm:ss.fffZ', $invariant)
+    $xpath = "*[System[($Condition) and TimeCreated[@SystemTime>='$from']]]"
     $query = [Diagnostics.Eventing.Reader.EventLogQuery]::new($Log, [Diagnostics.Eventing.Reader.PathType]::LogName, $xpath)
     $reader = [Diagnostics.Eventing.Reader.EventLogReader]::new($query)
     $read = 0
@@ -132,9 +132,10 @@ function Select-Service([string[]]$Names) {
             [ordered]@{ Name = $_.Name; Status = [int]$_.Status; StartType = [int]$_.StartType }
         })
 }
-$services = $null
+# PowerShell names are case-insensitive: $Services is the parameter, hence $serviceState.
+$serviceState = $null
 if ($null -ne $allServices) {
-    $services = [ordered]@{
+    $serviceState = [ordered]@{
         names = @($Services)
         asked = Select-Service $Services
         auto  = @($allServices | Where-Object { [int]$_.StartType -eq 2 } | ForEach-Object {
@@ -143,7 +144,7 @@ if ($null -ne $allServices) {
     }
 }
 
-$packages = Get-Part 'packages' {
+$productState = Get-Part 'packages' {
     $keys = @('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*',
         'HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall\*')
     $entries = @(Get-ItemProperty -Path $keys -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName })
@@ -431,8 +432,8 @@ $result = [ordered]@{
     collected_at     = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', $invariant)
     since            = ConvertTo-IsoUtc $sinceUtc
     system           = $system
-    services         = $services
-    packages         = $packages
+    services         = $serviceState
+    packages         = $productState
     textfiles        = $textfiles
     directory_events = $directoryEvents
     admins           = $admins
