@@ -767,3 +767,14 @@ def test_a_failed_share_listing_leaves_no_partial_dossier():
     got = compliance_facts(data)
     assert got["dossier"] is None
     assert "dossier" in sections(got)
+
+
+def test_no_variable_of_the_script_shadows_one_of_its_parameters():
+    """PowerShell names are case-insensitive: `$services = ...` would overwrite `$Services`."""
+    script = SCRIPT.read_text(encoding="utf-8")
+    header, body = script.split("\n)\n", 1)
+    params = {p.lower() for p in re.findall(r"\]\$(\w+)", header[header.index("param(") :])}
+    assert {"services", "packages", "since", "textfiledir", "antivirusservices"} <= params
+    assigned = {v.lower() for v in re.findall(r"\$(\w+)\s*=(?!=)", body)} - {"null"}
+    loops = {v.lower() for v in re.findall(r"foreach \(\$(\w+) in", body)}
+    assert not (assigned | loops) & params
