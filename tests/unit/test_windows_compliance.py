@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.module_utils.preventcare_scrape import parse_samples
 from ansible.module_utils.preventcare_windows_compliance import (
     FACT_KEYS,
@@ -778,3 +779,44 @@ def test_no_variable_of_the_script_shadows_one_of_its_parameters():
     assigned = {v.lower() for v in re.findall(r"\$(\w+)\s*=(?!=)", body)} - {"null"}
     loops = {v.lower() for v in re.findall(r"foreach \(\$(\w+) in", body)}
     assert not (assigned | loops) & params
+
+
+def test_the_task_file_passes_only_parameters_the_script_has():
+    tasks = yaml.safe_load((ROOT / "playbooks" / "tasks" / "compliance_windows.yml").read_text())
+    run = next(t for t in tasks if "ansible.windows.win_powershell" in t)
+    module = run["ansible.windows.win_powershell"]
+    assert module["path"].endswith("/scripts/windows/compliance_evidence.ps1")
+    script = SCRIPT.read_text(encoding="utf-8")
+    header = script.split("\n)\n", 1)[0]
+    params = set(re.findall(r"\]\$(\w+)", header[header.index("param(") :]))
+    assert set(module["parameters"]) <= params
+    assert run["register"] and run["changed_when"] is False and run["check_mode"] is False
+    assert tasks[-1]["ansible.builtin.set_fact"] == {
+        "preventcare_compliance_raw": "{{ " + run["register"] + " }}"
+    }
+
+
+def test_the_script_defaults_agree_with_the_roles_that_install_what_it_reads():
+    """One truth: the textfile folder and the agent's services are the roles' defaults."""
+    script = SCRIPT.read_text(encoding="utf-8")
+    agent = yaml.safe_load((ROOT / "roles" / "antivirus" / "defaults" / "main.yml").read_text())
+    services = re.search(r"default\((\[[^\]]*\])\)", agent["antivirus_windows_services"])[1]
+    assert f"$AntivirusServices = @({services[1:-1]})" in script
+    agent_defaults = yaml.safe_load(
+        (ROOT / "roles" / "monitor_agent" / "defaults" / "main.yml").read_text()
+    )
+    folder = agent_defaults["monitor_agent_windows_textfile_dir"]
+    assert f"$TextfileDir = '{folder}'" in script
+
+
+def test_the_update_search_writes_what_pending_updates_ps1_writes():
+    """The search is repeated in the one compliance script (one remote execution), with the
+    same output, read by the same controller code (preventcare_windows.classify_updates)."""
+    pending = (ROOT / "scripts" / "windows" / "pending_updates.ps1").read_text(encoding="utf-8")
+    script = SCRIPT.read_text(encoding="utf-8")
+    for key in ("id", "title", "kb", "msrc_severity", "browse_only", "categories"):
+        for text in (pending, script):
+            assert re.search(rf"^\s+{key}\s+=", text, re.M), key
+    for text in (pending, script):
+        assert "IsInstalled=0 and IsHidden=0 and Type='Software'" in text
+        assert re.search(r"id\s+=\s+\[string\]\$category\.CategoryID", text)
