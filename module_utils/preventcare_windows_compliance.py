@@ -474,7 +474,7 @@ def _signature_age(defender, collected_at):
     updated = defender.get("AntivirusSignatureLastUpdated")
     if updated is not None and collected_at is not None:
         moment = _datetime(updated, "AntivirusSignatureLastUpdated")
-        if moment.year > 2000:  # a never-updated engine reports a placeholder date
+        if moment.year > 2000:  # an engine never updated has no real date (e.g. 1601-01-01)
             return round((collected_at - moment).total_seconds() / 86400, 2)
     age = defender.get("AntivirusSignatureAge")
     return float(_int(age, "AntivirusSignatureAge")) if age is not None else None
