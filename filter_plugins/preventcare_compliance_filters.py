@@ -9,30 +9,28 @@ from ansible.module_utils.preventcare_compliance import evaluate, load_tables
 from ansible.module_utils.preventcare_compliance_tools import tool_units
 from ansible.module_utils.preventcare_data import as_dict, as_list, plain
 from ansible.module_utils.preventcare_visit import plan, site_findings
-
-try:  # the Windows shaping lands with the Windows evidence script
-    from ansible.module_utils.preventcare_windows_compliance import compliance_facts
-except ImportError:  # pragma: no cover - until then a Windows host is judged as unreadable
-    compliance_facts = None
+from ansible.module_utils.preventcare_windows_compliance import compliance_facts
 
 
-def preventcare_compliance_probe(host, contract, since=None):
-    """The `compliance` option of preventcare_evidence for one Linux server."""
+def preventcare_compliance_probe(host, contract, since=None, platform="linux"):
+    """What to read on one server: the `compliance` option of preventcare_evidence (Linux),
+    the variables of playbooks/tasks/compliance_windows.yml (Windows)."""
     compliance, thresholds = load_tables()
     contract = as_dict(plain(contract))
     jobs = [
         j.get("name") or "daily" for j in as_list(contract.get("backup")) if j.get("host") == host
     ]
-    tool_specs = compliance["tools"]["linux"]
+    tool_specs = compliance["tools"][platform]
     units, packages = [], []
     for spec in tool_specs.values():
         units += tool_units(spec, jobs)
         packages += list(spec.get("packages") or {})
-    units += thresholds["params"]["linux_required_units"]
+    required = "linux_required_units" if platform == "linux" else "windows_required_services"
+    units += thresholds["params"][required]
     probe = {
         "units": list(dict.fromkeys(units)),
         "packages": list(dict.fromkeys(packages)),
-        "textfile_dir": compliance["textfile_dir"]["linux"],
+        "textfile_dir": compliance["textfile_dir"][platform],
     }
     if since:
         probe["since"] = str(since)
@@ -54,9 +52,7 @@ def _entry(result, platform):
     if not result or result.get("unreachable") or result.get("failed") or result.get("skipped"):
         return {"platform": platform, "failed": result or {"msg": "no evidence was gathered"}}
     if platform == "windows":
-        if compliance_facts is None:
-            return {"platform": platform, "failed": {"msg": "no Windows compliance reader"}}
-        return {"platform": platform, "facts": compliance_facts(result.get("output"))}
+        return {"platform": platform, "facts": compliance_facts(result)}
     facts = result.get("compliance")
     if not isinstance(facts, Mapping):
         return {"platform": platform, "failed": {"msg": "the evidence module returned no facts"}}

@@ -107,7 +107,9 @@ def textfile_metrics(g, folder):
     samples = []
     for path in g.glob(os.path.join(folder, "*.prom")):
         with open(path, encoding="utf-8", errors="replace") as handle:
-            for sample in parse_samples(handle.read(), prefix="preventcare_"):
+            for sample in parse_samples(handle.read()):
+                if not sample["name"].startswith("preventcare_"):
+                    continue
                 # NaN means "not measured" (docs/sensors.md); JSON has no NaN.
                 if math.isnan(sample["value"]):
                     sample["value"] = None

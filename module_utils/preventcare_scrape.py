@@ -173,36 +173,36 @@ def _alternatives(tokens) -> list[list[Selector]]:
     return [found for branch in branches for found in _alternatives(branch)]
 
 
-def parse_scrape(text: str) -> dict[str, list[dict]]:
-    """Prometheus text exposition -> {metric name: [labels, ...]}."""
-    series: dict[str, list[dict]] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        match = _SERIES.match(line)
-        if not match:
-            continue
-        labels = {m[1]: _unquote('"' + m[2] + '"') for m in _LABEL_PAIR.finditer(match[3] or "")}
-        series.setdefault(match[1], []).append(labels)
-    return series
+def parse_samples(text: str, unreadable: list | None = None) -> list[dict]:
+    """Prometheus text exposition -> [{name, labels, value}] (the one reader of that format).
 
-
-def parse_samples(text: str, prefix: str = "") -> list[dict]:
-    """Prometheus text exposition -> [{name, labels, value}] of the metrics named `prefix...`."""
+    Comments and blank lines are skipped; a sample line whose value is not a number is left
+    out and, when `unreadable` is a list, appended to it (line number and text).
+    """
     samples = []
-    for line in text.splitlines():
-        if not line or line.startswith("#") or not line.startswith(prefix):
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _SERIES.match(line)
-        if not match:
-            continue
         try:
-            value = float(match[4])
+            value = float(match[4]) if match else None
         except ValueError:
+            value = None
+        if value is None:
+            if unreadable is not None:
+                unreadable.append(f"line {number}: {line[:120]}")
             continue
         labels = {m[1]: _unquote('"' + m[2] + '"') for m in _LABEL_PAIR.finditer(match[3] or "")}
         samples.append({"name": match[1], "labels": labels, "value": value})
     return samples
+
+
+def parse_scrape(text: str) -> dict[str, list[dict]]:
+    """Prometheus text exposition -> {metric name: [labels, ...]}."""
+    series: dict[str, list[dict]] = {}
+    for sample in parse_samples(text):
+        series.setdefault(sample["name"], []).append(sample["labels"])
+    return series
 
 
 def _satisfied(selector: Selector, series: dict, ignore=SCRAPE_LABELS) -> bool:

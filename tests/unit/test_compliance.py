@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import calendar
 import copy
+import json
+from pathlib import Path
 
 import pytest
 from ansible.module_utils.preventcare_compliance import HOST_ITEMS, evaluate
 from ansible.module_utils.preventcare_dossier import dossier_entry
+from ansible.module_utils.preventcare_windows_compliance import compliance_facts
 
 NOW = calendar.timegm((2026, 12, 1, 12, 0, 0))
 HOUR = 3600
@@ -432,3 +435,27 @@ def test_a_section_that_failed_to_read_is_a_warning_not_a_crash():
     results = judge({"srv01": {"platform": "linux", "facts": facts}})
     assert item(results, "srv01", "access.admins")["status"] == "WARN"
     assert "PermissionError" in item(results, "srv01", "collection")["title"]
+
+
+WINDOWS_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "windows" / "compliance"
+
+
+@pytest.mark.req("VIS-03")
+@pytest.mark.parametrize("case", ["member_healthy", "dc_replication_errors", "unhealthy"])
+def test_windows_servers_get_the_same_verdicts_in_english_and_french(case):
+    verdicts = {}
+    for lang in ("en", "fr"):
+        raw = json.loads((WINDOWS_FIXTURES / f"{case}_{lang}.json").read_text(encoding="utf-8"))
+        facts = compliance_facts(raw)
+        results = judge({"srv-win": {"platform": "windows", "facts": facts}})
+        verdicts[lang] = {r["check"]: r["status"] for r in results}
+    assert verdicts["en"] == verdicts["fr"]
+    statuses = verdicts["en"]
+    if case == "dc_replication_errors":
+        assert statuses["access.directory"] == "FAIL"
+    if case == "unhealthy":
+        assert "FAIL" in statuses.values()
+        assert statuses["redundancy.raid"] == "FAIL"
+    if case == "member_healthy":
+        assert statuses["access.directory"] == "PASS"
+        assert statuses["tools.agent"] == "PASS", statuses
