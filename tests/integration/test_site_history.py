@@ -34,6 +34,7 @@ import pytest
 import yaml
 from ansible.module_utils import preventcare_anomalies as anomalies
 from ansible.module_utils.preventcare_prometheus_api import site_history
+from browser import look
 from required_tools import require
 
 DAY = 86400
@@ -313,10 +314,17 @@ def test_heartbeat_last_notification_failed(history):
     assert beat["failures"] == 1
 
 
-@pytest.mark.req("VIS-03")
-def test_weekly_chart_of_the_real_episodes(history):
+@pytest.mark.req("VIS-04")
+def test_weekly_chart_of_the_real_episodes_in_a_real_browser(history, tmp_path):
     svg = anomalies.weekly_chart_svg(anomalies.episodes(history, "fr"), PERIOD_START, NOW, "fr")
-    assert svg.startswith("<svg") and "significative" in svg and "majeure" in svg
+    page = tmp_path / "chart.html"
+    page.write_text(f'<!DOCTYPE html><html lang="fr"><meta charset="utf-8"><body>{svg}</body>',
+                    encoding="utf-8")  # fmt: skip
+    seen = look(page, tmp_path / "chart.png", size="800,320")
+    for words in ("Épisodes d'alerte par semaine, par criticité", "significative", "majeure"):
+        assert words in seen.text, seen.text
+    # Four episodes in the period, each in a week of its own: four bars.
+    assert seen.dom.count("data-count=") == 4
 
 
 # --------------------------------------------------------------------------- unreachable
