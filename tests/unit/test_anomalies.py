@@ -94,6 +94,7 @@ def test_an_episode_carries_host_requirement_criticality_and_times():
     ]
 
 
+@pytest.mark.req("VIS-02")
 @pytest.mark.req("VIS-03")
 def test_host_port_instances_map_to_inventory_names():
     agent = labels("MonitoringAgentDown", "sys_exporter_down", "MON-SYS-09", "significant",
