@@ -10,11 +10,12 @@ Prometheus's own TSDB metrics after a real run, not from blocks rebuilt with pro
    blocks (`--storage.tsdb.min-block-duration`, a hidden flag): the head is compacted into a
    block after 45 min instead of 3 h. At 15 s a chunk holds 120 samples (30 min), as on a live
    server, so a 30-minute block has the chunks of a production block.
-3. Once the first block is written, reads from Prometheus itself: the series of the server
-   (`scrape_series_added`, `scrape_samples_scraped`), the samples appended per second
-   (`prometheus_tsdb_head_samples_appended_total`), the bytes per sample of the compacted
-   chunks (`prometheus_tsdb_compaction_chunk_size_bytes_sum / ..._chunk_samples_sum`) and the
-   block's size on disk (`prometheus_tsdb_storage_blocks_bytes`, chunks + index + meta).
+3. Once the first block is written, reads from Prometheus itself (its /metrics page, and
+   `scrape_samples_scraped` from its API): the series of the server, the samples appended per
+   second (`prometheus_tsdb_head_samples_appended_total` over the run), the bytes per sample
+   of the compacted chunks (`prometheus_tsdb_compaction_chunk_size_bytes_sum / ..._chunk_
+   samples_sum`) and the block's size on disk (`prometheus_tsdb_storage_blocks_bytes`,
+   chunks + index + meta; `prometheus_tsdb_blocks_loaded`).
 
 Run as root from the project folder: .venv/bin/python scripts/measure-tsdb-bytes.py
 (about 50 minutes; `--block 30m`). Prints a summary and the raw figures as JSON.
@@ -67,6 +68,48 @@ def query(expr):
     return float(result[0]["value"][1]) if result else None
 
 
+def own_metrics():
+    """Prometheus's own metrics, read from its /metrics page (it does not scrape itself here).
+
+    {name: value}, values of one name summed over its label sets.
+    """
+    url = f"http://127.0.0.1:{PORT}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        text = answer.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if not line.startswith("prometheus_tsdb_"):
+            continue
+        name_labels, _, value = line.rpartition(" ")
+        name = name_labels.split("{", 1)[0]
+        values[name] = values.get(name, 0.0) + float(value)
+    return values
+
+
+def figures(appended_before, seconds):
+    """What one server costs, from Prometheus's own TSDB metrics once a block is written."""
+    tsdb = own_metrics()
+    found = {
+        "series": query('scrape_samples_scraped{job="preventcare-node"}'),
+        "head_series": tsdb["prometheus_tsdb_head_series"],
+        "samples_per_s": (tsdb["prometheus_tsdb_head_samples_appended_total"] - appended_before)
+        / seconds,
+        "chunk_bytes": tsdb["prometheus_tsdb_compaction_chunk_size_bytes_sum"],
+        "chunk_samples": tsdb["prometheus_tsdb_compaction_chunk_samples_sum"],
+        "chunks": tsdb["prometheus_tsdb_compaction_chunk_samples_count"],
+        "block_bytes": tsdb["prometheus_tsdb_storage_blocks_bytes"],
+        "blocks": tsdb["prometheus_tsdb_blocks_loaded"],
+    }
+    per_sample = found["chunk_bytes"] / found["chunk_samples"]
+    block_per_sample = found["block_bytes"] / found["chunk_samples"]
+    found.update(
+        bytes_per_sample_chunks=per_sample,
+        bytes_per_sample_block=block_per_sample,
+        server_bytes_per_day=found["samples_per_s"] * 86400 * block_per_sample,
+    )
+    return found
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--block", default="30m", help="TSDB block range (30m)")
@@ -102,47 +145,37 @@ def main(argv=None):
         )  # fmt: skip
         started = time.time()
         say(f"Prometheus scraping {NAME}; waiting for the first {args.block} block")
+        appended = None
         while time.time() - started < args.timeout:
             time.sleep(30)
             try:
-                if (query("prometheus_tsdb_compactions_total") or 0) >= 1:
-                    break
+                tsdb = own_metrics()
             except OSError:
                 continue
+            if appended is None:  # the first reading: samples are counted from here
+                appended, counted_from = (
+                    tsdb["prometheus_tsdb_head_samples_appended_total"],
+                    time.time(),
+                )
+            if tsdb["prometheus_tsdb_compactions_total"] >= 1:
+                break
         else:
             say("no block was written in time")
             return 1
-        time.sleep(20)  # the block's metrics are refreshed after the reload of blocks
-        elapsed = time.time() - started
-        figures = {
-            "elapsed_s": round(elapsed),
-            "series": query('scrape_samples_scraped{job="preventcare-node"}'),
-            "samples_per_s": query("rate(prometheus_tsdb_head_samples_appended_total[10m])"),
-            "head_series": query("prometheus_tsdb_head_series"),
-            "chunk_bytes": query("prometheus_tsdb_compaction_chunk_size_bytes_sum"),
-            "chunk_samples": query("prometheus_tsdb_compaction_chunk_samples_sum"),
-            "chunks": query("prometheus_tsdb_compaction_chunk_samples_count"),
-            "block_bytes": query("prometheus_tsdb_storage_blocks_bytes"),
-            "blocks": query("prometheus_tsdb_blocks_loaded"),
-        }
-        per_sample = figures["chunk_bytes"] / figures["chunk_samples"]
-        block_per_sample = figures["block_bytes"] / figures["chunk_samples"]
-        node_rate = figures["series"] / 15
-        figures.update(
-            bytes_per_sample_chunks=per_sample,
-            bytes_per_sample_block=block_per_sample,
-            server_samples_per_s=node_rate,
-            server_bytes_per_day=node_rate * 86400 * block_per_sample,
-        )
+        time.sleep(20)  # the loaded blocks' sizes are refreshed after the compaction
+        figures_ = figures(appended, time.time() - counted_from)
+        figures_["elapsed_s"] = round(time.time() - started)
         say(
-            f"one server: {figures['series']:.0f} series scraped every 15 s = "
-            f"{node_rate:.1f} samples/s; Prometheus appended {figures['samples_per_s']:.1f}/s\n"
-            f"first block: {figures['chunk_samples']:.0f} samples in {figures['chunks']:.0f} "
-            f"chunks, {figures['chunk_bytes']:.0f} B of chunks ({per_sample:.3f} B/sample), "
-            f"{figures['block_bytes']:.0f} B on disk with index ({block_per_sample:.3f} B/sample)\n"
-            f"one server per day: {figures['server_bytes_per_day'] / 1e6:.2f} MB"
+            f"one server: {figures_['series']:.0f} series scraped every 15 s; Prometheus "
+            f"appended {figures_['samples_per_s']:.1f} samples/s\n"
+            f"first block: {figures_['chunk_samples']:.0f} samples in {figures_['chunks']:.0f} "
+            f"chunks, {figures_['chunk_bytes']:.0f} B of chunks "
+            f"({figures_['bytes_per_sample_chunks']:.3f} B/sample), "
+            f"{figures_['block_bytes']:.0f} B "
+            f"on disk with index ({figures_['bytes_per_sample_block']:.3f} B/sample)\n"
+            f"one server per day: {figures_['server_bytes_per_day'] / 1e6:.2f} MB"
         )
-        say("raw figures: " + json.dumps(figures, sort_keys=True))
+        say("raw figures: " + json.dumps(figures_, sort_keys=True))
         return 0
     finally:
         if prometheus is not None:
