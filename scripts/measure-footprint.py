@@ -45,6 +45,10 @@ try:
         SiteLab,
         podman,
     )
+
+    sys.path.insert(0, str(ROOT / "bin"))
+    import preventcare_env  # noqa: F401 - module_utils importable
+    from ansible.module_utils.preventcare_calendar import days_between_visits
 except ImportError as exc:  # run with the system python, or before scripts/setup.sh
     sys.exit(f"{exc}: run this script with the project's virtualenv (.venv/bin/python)")
 
@@ -284,7 +288,7 @@ def summarise(m: dict, retention_days: int) -> str:
         f"  per server per day of retention: {servers['samples_day'] / n:.0f} samples x "
         f"{servers['per_sample']:.2f} B = {servers['day'] / n / 1e6:.1f} MB "
         f"(+ {full['index'] / n / 1e3:.0f} kB of index per block)",
-        f"  for the contract's retention of {retention_days} d: "
+        f"  for a retention of {retention_days} d: "
         f"{servers['day'] / n * retention_days / 1e6:.0f} MB per server",
     ]
     everything = cost(store["all"], store["all_half"], w)
@@ -332,8 +336,11 @@ def main(argv=None) -> int:
             lab.stop()
             shutil.rmtree(workdir, ignore_errors=True)
     contract = yaml.safe_load((EXAMPLE / "group_vars" / "all" / "preventcare.yml").read_text())
-    retention = contract["preventcare"].get("monitoring", {}).get("retention", "30d")
-    days = int(re.fullmatch(r"(\d+)d", retention).group(1))
+    retention = contract["preventcare"].get("monitoring", {}).get("retention")
+    if retention:
+        days = int(re.fullmatch(r"(\d+)d", retention).group(1))
+    else:  # monitor_site's default: the gap between two visits for these servers, plus 30 days
+        days = days_between_visits(len(servers)) + 30
     say("\n" + summarise(result, days))
     say("\nraw figures: " + json.dumps(result, sort_keys=True))
     return 0

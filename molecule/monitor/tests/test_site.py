@@ -298,3 +298,13 @@ def test_alerts_are_mailed_within_a_minute_through_the_relay(monitor):
 
 def test_alertmanager_runs_single_site_without_clustering(monitor):
     assert api(monitor, f"{ALERTMANAGER}/api/v2/status")["cluster"]["status"] == "disabled"
+
+
+def test_vis03_retention_covers_the_time_between_two_visits(monitor):
+    """The example contract gives no retention: the role derives it from the visit cadence."""
+    flags = api(monitor, f"{PROMETHEUS}/api/v1/status/flags")["data"]
+    # srv-ad01, srv-app01, srv-lin01, srv-lin02 (mon01 is only the monitor): 2 + 3 visits a
+    # year, ceil(365 / 5) = 73 days apart, plus the 30-day margin.
+    assert flags["storage.tsdb.retention.time"] == "103d"
+    # monitor_site_retention_size 10GB; Prometheus counts in powers of 1024.
+    assert flags["storage.tsdb.retention.size"] == "10GiB"
