@@ -93,7 +93,7 @@ def preventcare_compliance(
         raise AnsibleFilterError(f"preventcare_compliance: {type(exc).__name__}: {exc}") from exc
 
 
-def preventcare_site_findings(monitor_host, hostvars, contract):
+def preventcare_site_findings(monitor_host, hostvars, contract, hosts=()):
     """What the site's Prometheus said over the period, read by the monitor host's evidence:
     {available, reason, episodes, disk_trends, heartbeat, chart_svg}."""
     contract = as_dict(plain(contract))
@@ -104,7 +104,20 @@ def preventcare_site_findings(monitor_host, hostvars, contract):
     if not history:
         why = "unreachable" if result.get("unreachable") or result.get("failed") else "not read"
         return {"available": False, "reason": f"the site history of {monitor_host} was {why}"}
-    return site_findings(history, contract)
+    return site_findings(history, contract, hosts=_scrape_names(hosts, hostvars))
+
+
+def _scrape_names(hosts, hostvars):
+    """{address or name a scrape target may carry: inventory name} of the inventory's hosts."""
+    names = {}
+    for host in hosts or ():
+        own = hostvars[host]
+        for key in ("preventcare_monitor_address", "ansible_host"):
+            value = plain(own.get(key))
+            if isinstance(value, str) and value:
+                names.setdefault(value, host)
+        names[host] = host
+    return names
 
 
 class FilterModule:

@@ -55,7 +55,9 @@ options:
         C(docs/compliance-facts.md). Keys - C(units) (systemd units whose state to read),
         C(packages) (whose installed version to read), C(textfile_dir) (the folder of
         node_exporter's textfile collector), C(since) (ISO-8601 start of the period, for the
-        reboots).
+        reboots), and on the monitor host C(site) (C(url) of the site's Prometheus, with
+        C(username), C(password), C(ca_file), C(timeout)): its alert history, disk trends and
+        heartbeat over the period are returned raw as RV(compliance.site_history).
     type: dict
   refresh_package_lists:
     description:
@@ -1036,6 +1038,16 @@ def main():
                     "packages": {"type": "list", "elements": "str", "default": []},
                     "textfile_dir": {"type": "str"},
                     "since": {"type": "str"},
+                    "site": {
+                        "type": "dict",
+                        "options": {
+                            "url": {"type": "str", "required": True},
+                            "username": {"type": "str"},
+                            "password": {"type": "str", "no_log": True},
+                            "ca_file": {"type": "str"},
+                            "timeout": {"type": "int", "default": 10},
+                        },
+                    },
                 },
             },
         },

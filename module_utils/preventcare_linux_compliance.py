@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timezone
 
 from ansible.module_utils.preventcare_dossier import dossier_entry, nfs_exports, samba_shares
+from ansible.module_utils.preventcare_prometheus_api import site_history
 from ansible.module_utils.preventcare_scrape import parse_samples
 from ansible.module_utils.preventcare_sensors import parse_mdstat
 
@@ -69,6 +70,18 @@ def compliance_facts(g, options, base):
         "dossier": g.guarded("dossier", dossier, g, base.get("network")),
     }
     facts.update(g.guarded("boots", boots, g, since) or {})
+    site = options.get("site")
+    if site:
+        # The monitor host asks its own Prometheus: no port of it need be open to the controller.
+        facts["site_history"] = site_history(
+            site["url"],
+            since if since is not None else g.now - 183 * 86400,
+            g.now,
+            timeout=site.get("timeout") or 10,
+            username=site.get("username"),
+            password=site.get("password"),
+            ca_file=site.get("ca_file"),
+        )
     return facts
 
 

@@ -17,6 +17,8 @@ import os
 from datetime import UTC, date, datetime, timedelta
 
 import yaml
+from ansible.module_utils import preventcare_anomalies as anomalies
+from ansible.module_utils.preventcare_verdict import contract_language
 
 # Without a previous sheet or a contract start, the period is the booklet's half year.
 DEFAULT_LOOKBACK_DAYS = 183
@@ -163,10 +165,39 @@ def read_notes(path, warnings):
         return empty
 
 
-def site_findings(history, contract):
-    """The site's anomalies, disk trends and heartbeat from the monitor host's raw history."""
-    error = history.get("error") if isinstance(history, dict) else "no history"
-    return {"available": False, "reason": str(error or "the site history cannot be read yet")}
+def site_findings(history, contract, hosts=None):
+    """What the site's Prometheus said over the period, for the judges and the sheet:
+    {available, reason, episodes, disk_trends, heartbeat, chart_svg, gaps}."""
+    lang = contract_language(contract)
+    section = anomalies.anomalies(history, lang, hosts=hosts)
+    trends = anomalies.disk_trends(history, hosts=hosts)
+    beat = anomalies.heartbeat(history)
+    findings = {
+        "available": section["available"],
+        "reason": section["reason"],
+        "episodes": section["episodes"],
+        "gaps": section.get("gaps"),
+        "disk_trends": [
+            {
+                "host": v.get("host"),
+                "mount": v.get("volume"),
+                "days_until_full": v.get("days_until_full"),
+            }
+            for v in trends.get("volumes") or []
+        ],
+        "heartbeat": {
+            "ok": beat.get("succeeded") if beat.get("available") else None,
+            "last_success": beat.get("last_attempt_at") if beat.get("succeeded") else None,
+            "error": beat.get("reason"),
+        },
+        "chart_svg": "",
+    }
+    period = section.get("period") or {}
+    if section["available"] and section["episodes"] and period:
+        findings["chart_svg"] = anomalies.weekly_chart_svg(
+            section["episodes"], period["start"], period["end"], lang
+        )
+    return findings
 
 
 def visit_section(visit_plan, notes_path, results, site=None):
