@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def test_the_sheet_and_its_junit_file_are_among_the_jobs_artifacts(tmp_path):
         envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
         quiet=True,
         ident="visit",
+        # This virtualenv's ansible-playbook, whatever the PATH.
+        binary=str(Path(sys.executable).with_name("ansible-playbook")),
     )
     stats = next(e for e in result.events if e["event"] == "playbook_on_stats")
     artifacts = stats["event_data"]["artifact_data"]["preventcare_visit_sheet"]
