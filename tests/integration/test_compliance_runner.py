@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -26,11 +27,13 @@ def test_the_sheet_and_its_junit_file_are_among_the_jobs_artifacts(tmp_path):
         playbook=str(ROOT / "playbooks" / "compliance.yml"),
         inventory=str(private / "inventory" / "hosts.yml"),
         extravars={"preventcare_reports_root": str(reports)},
-        envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+        # This virtualenv's ansible-playbook first on the PATH, as AWX's execution environment.
+        envvars={
+            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        },
         quiet=True,
         ident="visit",
-        # This virtualenv's ansible-playbook, whatever the PATH.
-        binary=str(Path(sys.executable).with_name("ansible-playbook")),
     )
     stats = next(e for e in result.events if e["event"] == "playbook_on_stats")
     artifacts = stats["event_data"]["artifact_data"]["preventcare_visit_sheet"]
