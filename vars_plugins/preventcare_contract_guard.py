@@ -24,7 +24,11 @@ _MU in _amu.__path__ or _amu.__path__.append(_MU)
 
 from ansible.errors import AnsibleError  # noqa: E402
 from ansible.module_utils.preventcare_contract import format_problems  # noqa: E402
-from ansible.module_utils.preventcare_contract_file import read_yaml_file  # noqa: E402
+from ansible.module_utils.preventcare_contract_file import (  # noqa: E402
+    extract_contract,
+    read_yaml_file,
+    vault_password_problems,
+)
 from ansible.plugins.vars import BaseVarsPlugin  # noqa: E402
 
 DOCUMENTATION = """
@@ -33,6 +37,8 @@ short_description: Fail early with a clear message when the contract file is not
 description:
   - Reads C(group_vars/all/preventcare.yml) of each inventory folder before Ansible does and
     stops the run with the file, line, column and a hint when it cannot be parsed.
+  - Stops too when a vars file of the inventory is encrypted with ansible-vault and no vault
+    password was given, naming the file and the options that give one.
   - Returns no variables.
 options:
   stage:
@@ -54,14 +60,23 @@ class VarsModule(BaseVarsPlugin):
 
     def get_vars(self, loader, path, entities, cache=True):
         super().get_vars(loader, path, entities)
-        contract = os.path.join(os.path.realpath(path), CONTRACT)
+        folder = os.path.realpath(path)
+        contract = os.path.join(folder, CONTRACT)
         try:
             key = (contract, os.stat(contract).st_mtime)
         except OSError:
             return {}  # no contract in this folder: nothing to guard
         if key not in _checked:
             document, problems = read_yaml_file(contract)
+            if document is None and not problems:
+                # Only comments: without this, the empty problem list read "contract OK".
+                problems = extract_contract(None, contract)[1]
             _checked[key] = format_problems(problems, contract) if document is None else ""
         if _checked[key]:
             raise AnsibleError(_checked[key])
+        # Ansible's own message for an encrypted vars file without a password names no file.
+        vault = getattr(loader, "_vault", None)
+        locked = vault_password_problems(folder, bool(getattr(vault, "secrets", None)))
+        if locked:
+            raise AnsibleError(format_problems(locked, contract))
         return {}
