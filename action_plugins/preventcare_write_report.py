@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.module_utils import preventcare_report as report
+from ansible.module_utils.preventcare_contract import contract_contacts, contract_secrets
 
 # ansible-core 2.19 (the pinned one) hands inline vault values to plugins still encrypted.
 from ansible.parsing.vault import EncryptedString
@@ -126,7 +127,12 @@ class ActionModule(ActionBase):
             kind, formats, dest = self._arguments(args)
             secrets = self._secrets(task_vars)
             document = report.build_report(
-                args.get("results"), args.get("contract"), args.get("run_id"), kind, secrets=secrets
+                args.get("results"),
+                args.get("contract"),
+                args.get("run_id"),
+                kind,
+                secrets=secrets,
+                contacts=self._contacts(task_vars),
             )
         except report.ReportError as exc:
             return {**result, "failed": True, "msg": f"preventcare_write_report: {exc}"}
@@ -207,12 +213,29 @@ class ActionModule(ActionBase):
             )
         return kind, list(dict.fromkeys(formats)), os.path.abspath(os.path.expanduser(dest))
 
+    def _contacts(self, task_vars):
+        """The contacts as the contract writes them, read here on the controller: the validated
+        contract masks them, and they never pass through a printed variable (SEC-02)."""
+        raw = task_vars.get("preventcare")
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("contacts"), list):
+            return None
+        try:
+            return contract_contacts({"contacts": self._templar.template(raw["contacts"])})
+        except AnsibleError:
+            return None
+
     def _secrets(self, task_vars):
-        """Every password value this task can see: the contract's SMTP password, vault_* values
-        and the connection passwords of the inventory's hosts."""
+        """Every password value this task can see: the contract's secrets (SMTP, remote_write,
+        exporters, web endpoints), vault_* values and the inventory's connection passwords."""
         found = []
-        relay = self._value(task_vars, "preventcare", "smtp_relay", "auth", "password")
-        found.append(relay)
+        raw = task_vars.get("preventcare")
+        if isinstance(raw, Mapping):
+            try:
+                resolved = self._templar.template(raw)
+            except AnsibleError:
+                resolved = {}
+            for value in contract_secrets(resolved).values():
+                found.extend(value if isinstance(value, list) else [value])
         for name in list(task_vars):
             if name.startswith("vault_") or name in _HOST_SECRETS:
                 found.append(self._value(task_vars, name))
@@ -220,6 +243,7 @@ class ActionModule(ActionBase):
         for host in (task_vars.get("groups") or {}).get("all", []):
             for name in _HOST_SECRETS:
                 found.append(self._value(hostvars, host, name))
+        found = [str(s) if isinstance(s, EncryptedString) else s for s in found]
         return [s for s in found if isinstance(s, str) and not s.startswith(_OMIT_PREFIX)]
 
     def _value(self, data, *path):

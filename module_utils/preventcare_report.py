@@ -227,11 +227,22 @@ def requirement_name(requirement, language):
     return texts.text(key, language) if texts.has(key) else ""
 
 
-def build_report(results, contract, run_id, kind="prerequisites", *, generated_at=None, secrets=()):
+def build_report(
+    results,
+    contract,
+    run_id,
+    kind="prerequisites",
+    *,
+    generated_at=None,
+    secrets=(),
+    contacts=None,
+):
     """The report document (see schemas/report.schema.json). Raises ReportError on bad input.
 
     secrets: values to mask wherever they appear (SEC-01). For a kind that may not carry
-    contacts (prerequisites), the contract's contacts' names, e-mails and phones are masked too.
+    contacts (prerequisites), the contacts' names, e-mails and phones are masked too.
+    contacts: the unmasked contacts (preventcare_contract.contract_contacts), since the
+    validated contract masks them (SEC-02); default: the contract's own.
     """
     if kind not in KINDS:
         raise ReportError(f"kind is {kind!r}: expected one of {', '.join(KINDS)}")
@@ -240,7 +251,8 @@ def build_report(results, contract, run_id, kind="prerequisites", *, generated_a
     check_results(results)
     username = (((contract.get("smtp_relay") or {}).get("auth")) or {}).get("username")
     hidden = secret_forms(list(secrets), username if isinstance(username, str) else None)
-    patterns = [] if CONTACTS_ALLOWED[kind] else contact_patterns(contract)
+    people = {"contacts": contacts} if contacts is not None else contract
+    patterns = [] if CONTACTS_ALLOWED[kind] else contact_patterns(people)
 
     cleaned = []
     for item in results:
@@ -273,8 +285,8 @@ def build_report(results, contract, run_id, kind="prerequisites", *, generated_a
         ],
         "hosts": hosts,
     }
-    if CONTACTS_ALLOWED[kind] and isinstance(contract.get("contacts"), list):
-        document["contacts"] = scrub(plain(contract["contacts"]), hidden)
+    if CONTACTS_ALLOWED[kind] and isinstance(people.get("contacts"), list):
+        document["contacts"] = scrub(plain(people["contacts"]), hidden)
     return document
 
 

@@ -10,6 +10,7 @@ preventcare_contract action, which lists all problems at once.
 from __future__ import annotations
 
 import os
+import stat
 
 import ansible.module_utils as _amu
 
@@ -22,6 +23,7 @@ import ansible.module_utils as _amu
 _MU = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "module_utils")
 _MU in _amu.__path__ or _amu.__path__.append(_MU)
 
+from ansible import constants as C  # noqa: E402 - Ansible's own spelling
 from ansible.errors import AnsibleError  # noqa: E402
 from ansible.module_utils.preventcare_contract import format_problems  # noqa: E402
 from ansible.module_utils.preventcare_contract_file import (  # noqa: E402
@@ -39,6 +41,8 @@ description:
     stops the run with the file, line, column and a hint when it cannot be parsed.
   - Stops too when a vars file of the inventory is encrypted with ansible-vault and no vault
     password was given, naming the file and the options that give one.
+  - Makes Ansible's log file (C(log_path), C(ANSIBLE_LOG_PATH)) readable by its owner only
+    (SEC-01); Ansible creates it with the umask, usually 0644.
   - Returns no variables.
 options:
   stage:
@@ -53,6 +57,28 @@ extends_documentation_fragment:
 
 CONTRACT = os.path.join("group_vars", "all", "preventcare.yml")
 _checked: dict[tuple[str, float], str] = {}
+
+
+def protect_log_file(path) -> bool:
+    """Make Ansible's log file (log_path, ANSIBLE_LOG_PATH) readable by its owner only.
+
+    Ansible creates it with the process umask (0644: any local user reads every run) when it
+    starts, before any task; this runs when the inventory is read, still before any task,
+    and leaves alone a file someone else owns. True when the mode was changed.
+    """
+    try:
+        info = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+        return False
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
+        return True
+    return False
+
+
+protect_log_file(C.DEFAULT_LOG_PATH)
 
 
 class VarsModule(BaseVarsPlugin):
