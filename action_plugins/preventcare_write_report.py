@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
@@ -22,7 +21,8 @@ short_description: Write a PreventCare checklist report (prerequisites, visit sh
 description:
   - Builds the report document from the evaluated results and writes it under
     C(<dest>/<client id>/<run id>/<kind>.<ext>) in the contract's language, each file written
-    atomically with mode 0640.
+    atomically with mode 0640, in a run folder created for it alone (0750, like every folder
+    from C(dest) down) by C(create_run_dir) of module_utils/preventcare_report.py.
   - Runs on the controller only and never connects to a host.
   - Never fails because of the results; it returns the blocking failures for the playbook to act on.
   - Masks the SMTP password and every connection or vault password it can see (SEC-01); a
@@ -82,7 +82,12 @@ files:
   type: dict
   sample: {json: reports/martin/20261126T064847Z/prerequisites.json}
 dir:
-  description: The report folder.
+  description: The report folder, created for this report only (never an existing one).
+  returned: success
+  type: str
+run_id:
+  description: The run id the folder is named after; a new one when a folder with the given
+    id already existed (two runs in the same second).
   returned: success
   type: str
 counts:
@@ -147,10 +152,19 @@ class ActionModule(ActionBase):
             }
 
         folder = os.path.join(dest, document["client"]["id"], document["run_id"])
-        files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
         if not self._play_context.check_mode:
             try:
+                # Never an existing folder: a run with the same id gets a new one (no report
+                # is lost); the document names the folder it is in.
                 texts = {fmt: report.render(document, fmt, self._templates()) for fmt in formats}
+                client = document["client"]["id"]
+                folder = str(report.create_run_dir(dest, client, document["run_id"]))
+                if os.path.basename(folder) != document["run_id"]:
+                    document["run_id"] = os.path.basename(folder)
+                    texts = {f: report.render(document, f, self._templates()) for f in formats}
+                files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
+                for fmt, path in files.items():
+                    report.write_file(path, texts[fmt])
             except TemplateError as exc:
                 return {
                     **result,
@@ -159,10 +173,6 @@ class ActionModule(ActionBase):
                     f"{self._templates()} cannot be rendered ({type(exc).__name__}: {exc}); "
                     "restore them from the repository.",
                 }
-            try:
-                os.makedirs(folder, mode=0o750, exist_ok=True)
-                for fmt, path in files.items():
-                    _write_atomically(path, texts[fmt])
             except OSError as exc:
                 return {
                     **result,
@@ -171,12 +181,15 @@ class ActionModule(ActionBase):
                     f"{exc.strerror or exc}. Check that the folder is writable, or set "
                     "preventcare_reports_root to a writable folder.",
                 }
+        else:
+            files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
         table = report.console_table(document)
         result.update(
             # Check mode writes nothing, so nothing changed (the message says where it would go).
             changed=not self._play_context.check_mode,
             files=files,
             dir=folder,
+            run_id=document["run_id"],
             counts=document["counts"],
             blocking_failures=report.blocking_failures(
                 [r for section in document["hosts"] for r in section["results"]]
@@ -268,17 +281,3 @@ class ActionModule(ActionBase):
     def _templates(self):
         return os.path.join(self._root(), "templates", "reports")
 
-
-def _write_atomically(path, text):
-    """Write beside the target, then rename: a reader never sees half a report."""
-    folder = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o640)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
