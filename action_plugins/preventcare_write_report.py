@@ -280,4 +280,3 @@ class ActionModule(ActionBase):
 
     def _templates(self):
         return os.path.join(self._root(), "templates", "reports")
-
