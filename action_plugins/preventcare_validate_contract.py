@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError, AnsibleUndefinedVariable
 from ansible.module_utils import preventcare_contract as contract_rules
+from ansible.module_utils.preventcare_contract_file import read_inventory
 
 # ansible-core 2.19 (the pinned one) hands inline vault values to plugins still encrypted.
 from ansible.parsing.vault import EncryptedString
@@ -53,6 +54,16 @@ problems:
 _MAX_DEPTH = 32
 
 
+def _expand(pattern):
+    """Host ranges such as web[01:03], expanded as Ansible's YAML inventory does."""
+    try:
+        from ansible.plugins.inventory import detect_range, expand_hostname_range  # noqa: PLC0415
+
+        return expand_hostname_range(pattern) if detect_range(pattern) else [pattern]
+    except Exception:  # a malformed range is Ansible's to report
+        return [pattern]
+
+
 class ActionModule(ActionBase):
     """Controller-side contract validation."""
 
@@ -60,6 +71,7 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _VALID_ARGS = frozenset(("contract", "inventory_hosts"))
     _unresolved_parts: list[tuple]
+    _literal_secrets: list[tuple]
 
     @classmethod
     def finalize_task_arg(cls, name, value, templar, context):
@@ -130,17 +142,38 @@ class ActionModule(ActionBase):
         """(resolved contract, inventory hosts, every problem with secrets masked)."""
         unresolved: list[contract_rules.Problem] = []
         self._unresolved_parts = []
+        self._literal_secrets = []
         contract = self._resolve(raw, (), unresolved, 0)
         hosts = self._inventory_hosts(task_vars, unresolved)
         skip = self._unresolved_parts
         problems = unresolved + contract_rules.validate_contract(
-            contract, hosts, skip_paths=skip, base_dir=self._inventory_dir
+            contract,
+            hosts,
+            skip_paths=skip,
+            base_dir=self._inventory_dir,
+            inventory=self._inventory(task_vars, hosts),
+            literal_secrets=self._literal_secrets,
         )
         return (
             contract,
             hosts,
             contract_rules.scrub(problems, contract_rules.secret_values(contract)),
         )
+
+    def _inventory(self, task_vars, hosts):
+        """The inventory files as written (two addresses of one host, passwords in clear),
+        with each host's preventcare_site as Ansible resolved it."""
+        sources = [str(s) for s in task_vars.get("ansible_inventory_sources") or ()]
+        view = read_inventory(sources, _expand)
+        hostvars = task_vars.get("hostvars") or {}
+        for name in hosts or ():
+            record = view["hosts"].setdefault(name, {"addresses": [], "site": None})
+            try:
+                site = hostvars[name].get("preventcare_site") if name in hostvars else None
+                record["site"] = self._templar.template(site) if isinstance(site, str) else site
+            except AnsibleError:
+                continue  # an unresolvable site is the set-up day's preflight to report
+        return view
 
     def _inventory_hosts(self, task_vars, problems):
         if "inventory_hosts" in self._task.args:
@@ -181,6 +214,13 @@ class ActionModule(ActionBase):
     def _resolve_leaf(self, value, parts, problems, depth):
         if not isinstance(value, str | EncryptedString):
             return value
+        # Judged as written: once templated, a vault value and clear text look alike.
+        if (
+            contract_rules.is_secret_path(parts)
+            and not isinstance(value, EncryptedString)
+            and not contract_rules.is_opaque(str(value))
+        ):
+            self._literal_secrets.append(parts)
         try:
             templated = self._templar.template(value)
         except AnsibleError as exc:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.module_utils import preventcare_report as report
+from ansible.module_utils.preventcare_contract import contract_contacts, contract_secrets
 from ansible.module_utils.preventcare_visit import visit_section
 
 # ansible-core 2.19 (the pinned one) hands inline vault values to plugins still encrypted.
@@ -22,7 +22,8 @@ short_description: Write a PreventCare checklist report (prerequisites, visit sh
 description:
   - Builds the report document from the evaluated results and writes it under
     C(<dest>/<client id>/<run id>/<kind>.<ext>) in the contract's language, each file written
-    atomically with mode 0640.
+    atomically with mode 0640, in a run folder created for it alone (0750, like every folder
+    from C(dest) down) by C(create_run_dir) of module_utils/preventcare_report.py.
   - Runs on the controller only and never connects to a host.
   - Never fails because of the results; it returns the blocking failures for the playbook to act on.
   - Masks the SMTP password and every connection or vault password it can see (SEC-01); a
@@ -89,7 +90,12 @@ files:
   type: dict
   sample: {json: reports/martin/20261126T064847Z/prerequisites.json}
 dir:
-  description: The report folder.
+  description: The report folder, created for this report only (never an existing one).
+  returned: success
+  type: str
+run_id:
+  description: The run id the folder is named after; a new one when a folder with the given
+    id already existed (two runs in the same second).
   returned: success
   type: str
 counts:
@@ -149,6 +155,7 @@ class ActionModule(ActionBase):
                 kind,
                 secrets=secrets,
                 visit=visit,
+                contacts=self._contacts(task_vars),
             )
         except report.ReportError as exc:
             return {**result, "failed": True, "msg": f"preventcare_write_report: {exc}"}
@@ -163,10 +170,19 @@ class ActionModule(ActionBase):
             }
 
         folder = os.path.join(dest, document["client"]["id"], document["run_id"])
-        files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
         if not self._play_context.check_mode:
             try:
+                # Never an existing folder: a run with the same id gets a new one (no report
+                # is lost); the document names the folder it is in.
                 texts = {fmt: report.render(document, fmt, self._templates()) for fmt in formats}
+                client = document["client"]["id"]
+                folder = str(report.create_run_dir(dest, client, document["run_id"]))
+                if os.path.basename(folder) != document["run_id"]:
+                    document["run_id"] = os.path.basename(folder)
+                    texts = {f: report.render(document, f, self._templates()) for f in formats}
+                files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
+                for fmt, path in files.items():
+                    report.write_file(path, texts[fmt])
             except TemplateError as exc:
                 return {
                     **result,
@@ -175,10 +191,6 @@ class ActionModule(ActionBase):
                     f"{self._templates()} cannot be rendered ({type(exc).__name__}: {exc}); "
                     "restore them from the repository.",
                 }
-            try:
-                os.makedirs(folder, mode=0o750, exist_ok=True)
-                for fmt, path in files.items():
-                    _write_atomically(path, texts[fmt])
             except OSError as exc:
                 return {
                     **result,
@@ -187,12 +199,15 @@ class ActionModule(ActionBase):
                     f"{exc.strerror or exc}. Check that the folder is writable, or set "
                     "preventcare_reports_root to a writable folder.",
                 }
+        else:
+            files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
         table = report.console_table(document)
         result.update(
             # Check mode writes nothing, so nothing changed (the message says where it would go).
             changed=not self._play_context.check_mode,
             files=files,
             dir=folder,
+            run_id=document["run_id"],
             counts=document["counts"],
             blocking_failures=report.blocking_failures(
                 [r for section in document["hosts"] for r in section["results"]]
@@ -244,12 +259,29 @@ class ActionModule(ActionBase):
             )
         return kind, list(dict.fromkeys(formats)), os.path.abspath(os.path.expanduser(dest))
 
+    def _contacts(self, task_vars):
+        """The contacts as the contract writes them, read here on the controller: the validated
+        contract masks them, and they never pass through a printed variable (SEC-02)."""
+        raw = task_vars.get("preventcare")
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("contacts"), list):
+            return None
+        try:
+            return contract_contacts({"contacts": self._templar.template(raw["contacts"])})
+        except AnsibleError:
+            return None
+
     def _secrets(self, task_vars):
-        """Every password value this task can see: the contract's SMTP password, vault_* values
-        and the connection passwords of the inventory's hosts."""
+        """Every password value this task can see: the contract's secrets (SMTP, remote_write,
+        exporters, web endpoints), vault_* values and the inventory's connection passwords."""
         found = []
-        relay = self._value(task_vars, "preventcare", "smtp_relay", "auth", "password")
-        found.append(relay)
+        raw = task_vars.get("preventcare")
+        if isinstance(raw, Mapping):
+            try:
+                resolved = self._templar.template(raw)
+            except AnsibleError:
+                resolved = {}
+            for value in contract_secrets(resolved).values():
+                found.extend(value if isinstance(value, list) else [value])
         for name in list(task_vars):
             if name.startswith("vault_") or name in _HOST_SECRETS:
                 found.append(self._value(task_vars, name))
@@ -257,6 +289,7 @@ class ActionModule(ActionBase):
         for host in (task_vars.get("groups") or {}).get("all", []):
             for name in _HOST_SECRETS:
                 found.append(self._value(hostvars, host, name))
+        found = [str(s) if isinstance(s, EncryptedString) else s for s in found]
         return [s for s in found if isinstance(s, str) and not s.startswith(_OMIT_PREFIX)]
 
     def _value(self, data, *path):
@@ -280,18 +313,3 @@ class ActionModule(ActionBase):
 
     def _templates(self):
         return os.path.join(self._root(), "templates", "reports")
-
-
-def _write_atomically(path, text):
-    """Write beside the target, then rename: a reader never sees half a report."""
-    folder = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o640)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

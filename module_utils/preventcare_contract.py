@@ -20,11 +20,13 @@ import ipaddress
 import json
 import os
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Mapping
 
 import jsonschema
 from ansible.module_utils.preventcare_data import OTHER_REMOTE_TOOL, remote_tools_catalogue
+from ansible.module_utils.preventcare_ipv4 import classify_public_ipv4
 from ansible.module_utils.preventcare_problems import Problem, closest, did_you_mean
 from ansible.module_utils.preventcare_problems import format_problems as list_problems
 from ansible.module_utils.preventcare_secrets import MASK, secret_forms
@@ -53,12 +55,14 @@ _SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$"
+    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})\Z"
 )
-_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ./()-]{3,30}$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_TIMEZONE_NAME = re.compile(r"^[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*$")
+# \Z, not $: Python's $ also matches before a trailing newline, which would let "a@b.fr\n"
+# through to the SMTP dialogue.
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ./()-]{3,30}\Z")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_TIMEZONE_NAME = re.compile(r"^[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*\Z")
 
 
 class VaultText(str):
@@ -564,25 +568,147 @@ def _check_host(parts, value, hosts, out, what):
         )
 
 
-def _check_semantics(data: dict, hosts, out: _Collector):
-    timezone = data.get("timezone")
-    if isinstance(timezone, str) and not is_opaque(timezone) and not valid_timezone(timezone):
+# Legacy zone names of the tz database's "backward" file and of POSIX: they still resolve, but
+# CET is not France (no history before 1977, Brussels' rules since tzdata 2024b) and EST5EDT
+# is not a place; the hint names the IANA zone a client of that area means.
+_LEGACY_ZONES = {
+    "CET": "Europe/Paris",
+    "MET": "Europe/Paris",
+    "WET": "Europe/Lisbon",
+    "EET": "Europe/Athens",
+    "GMT": "Europe/London",
+    "EST": "America/New_York",
+    "MST": "America/Denver",
+    "HST": "Pacific/Honolulu",
+    "EST5EDT": "America/New_York",
+    "CST6CDT": "America/Chicago",
+    "MST7MDT": "America/Denver",
+    "PST8PDT": "America/Los_Angeles",
+}
+_LEGACY_AREAS = ("US/", "Canada/", "Mexico/", "Brazil/", "Chile/", "SystemV/", "Etc/GMT")
+_PLAIN_ZONES = ("UTC", "Etc/UTC")
+
+
+def legacy_timezone(name) -> str | None:
+    """The IANA zone to write instead of a legacy alias (CET, US/Eastern...), else None."""
+    if not isinstance(name, str) or name in _PLAIN_ZONES:
+        return None
+    if name in _LEGACY_ZONES:
+        return _LEGACY_ZONES[name]
+    if "/" not in name or name.startswith(_LEGACY_AREAS):
+        return "Europe/Paris"
+    return None
+
+
+def _check_timezone(timezone, out):
+    if not isinstance(timezone, str) or is_opaque(timezone):
+        return
+    if not valid_timezone(timezone):
         close = closest(timezone, _all_timezones())
         out.add(
             ("timezone",),
             f"unknown time zone {describe_value(timezone)}",
             f"did you mean '{close}'?" if close else "use an IANA name such as Europe/Paris",
         )
+        return
+    instead = legacy_timezone(timezone)
+    if instead:
+        out.add(
+            ("timezone",),
+            f"{describe_value(timezone)} is a legacy alias, not an IANA zone of a place",
+            f"write the IANA zone of the client's site, e.g. {instead}",
+        )
+
+
+def _check_public_ip(value, out):
+    """PRE-02: the declared fixed IP must be public; the set-up still judges the real egress."""
+    if not isinstance(value, str) or is_opaque(value):
+        return
+    public, why = classify_public_ipv4(value)
+    if why == "not_ipv4":
+        out.add(
+            ("public_ip",),
+            f"{describe_value(value)} is not an IPv4 address",
+            "write the fixed public IPv4 address the ISP gave the client",
+        )
+    elif not public:
+        out.add(
+            ("public_ip",),
+            f"{describe_value(value)} is not a public address ({why.replace('_', ' ')} range)",
+            "declare the fixed public IPv4 address the ISP gave the client (not a LAN, CGNAT, "
+            "loopback or documentation address); PRE-02 compares it with the site's egress",
+        )
+
+
+# SET-05: 1 or 2 days below 50 users (sized from the contract by the set-up day); from 50
+# users the booklet leaves the duration to the contract.
+SETUP_DURATION_FROM_USERS = 50
+
+
+def _check_setup_duration(client: dict, out):
+    users, days = client.get("users"), client.get("setup_duration_days")
+    if not isinstance(users, int) or isinstance(users, bool):
+        return
+    if users >= SETUP_DURATION_FROM_USERS and days is None:
+        out.add(
+            ("client", "setup_duration_days"),
+            f"SET-05: from {SETUP_DURATION_FROM_USERS} users ({users} here) the contract sets "
+            "the set-up duration, and none is given",
+            "add client.setup_duration_days: the number of set-up days agreed in the contract",
+        )
+    elif users < SETUP_DURATION_FROM_USERS and days is not None:
+        out.add(
+            ("client", "setup_duration_days"),
+            f"SET-05: below {SETUP_DURATION_FROM_USERS} users the set-up duration follows the "
+            "booklet's table (1 day, or 2 from 10 users or 3 servers), not the contract",
+            "remove setup_duration_days, or correct client.users",
+        )
+
+
+_CONTROL_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab"}
+
+
+def control_characters(text) -> list[str]:
+    """Control and invisible format characters of a text (Unicode categories Cc, Cf)."""
+    return [c for c in text if unicodedata.category(c) in ("Cc", "Cf")]
+
+
+def _check_control_characters(value, parts, out):
+    """No field may hold a control character: a trailing newline (a YAML block scalar, a
+    copy-paste) desynchronises the SMTP dialogue and ends up in folder names."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_control_characters(item, (*parts, key), out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_control_characters(item, (*parts, index), out)
+    elif isinstance(value, str) and not isinstance(value, VaultText):
+        found = control_characters(value)
+        if not found:
+            return
+        first = found[0]
+        name = _CONTROL_NAMES.get(first, f"U+{ord(first):04X}")
+        where = " at the end" if value.endswith(first) and len(found) == 1 else ""
+        out.add(
+            parts,
+            f"contains {name}{where} (a control character)",
+            "write the value on one line, quoted, without | or > (a YAML block scalar ends "
+            "with a newline); retype it if it was pasted from a PDF or a mail",
+        )
+        out.silenced.add(parts)  # its other checks would only repeat the same mistake
+
+
+def _check_semantics(data: dict, hosts, out: _Collector):
+    _check_control_characters(data, (), out)
+    _check_timezone(data.get("timezone"), out)
     _check_contacts(data, out)
     _check_sites(data, out)
-    _check_address(
-        ("public_ip",),
-        data.get("public_ip"),
-        out,
-        ipaddress.IPv4Address,
-        "an IPv4 address",
-        "write the fixed public IPv4 address, like 203.0.113.10",
-    )
+    _check_public_ip(data.get("public_ip"), out)
+    _check_setup_duration(_dict(data.get("client")), out)
+    networks = _list(_dict(data.get("monitoring")).get("admin_networks"))
+    for index, network in enumerate(networks):
+        if isinstance(network, str) and not is_opaque(network):
+            _check_cidr(("monitoring", "admin_networks", index), network, out)
     relay = _dict(data.get("smtp_relay"))
     host = relay.get("host")
     if isinstance(host, str) and host and not is_opaque(host) and not valid_hostname(host):
@@ -785,11 +911,21 @@ def _check_contacts(data, out):
     if not isinstance(contacts, list):
         return
     sides = set()
+    emails: dict[str, int] = {}
     for index, item in enumerate(contacts):
         contact = _dict(item)
         if isinstance(contact.get("side"), str):
             sides.add(contact["side"])
         _check_email(("contacts", index, "email"), contact.get("email"), out)
+        email = contact.get("email")
+        if isinstance(email, str) and not is_opaque(email):
+            if email.strip().lower() in emails:
+                out.add(
+                    ("contacts", index, "email"),
+                    f"the same e-mail address as contacts[{emails[email.strip().lower()]}]",
+                    "give each contact their own address (a shared mailbox is one contact)",
+                )
+            emails.setdefault(email.strip().lower(), index)
         phone = contact.get("phone")
         if isinstance(phone, str) and not is_opaque(phone) and not _PHONE.match(phone):
             out.add(
@@ -808,6 +944,7 @@ def _check_contacts(data, out):
 
 def _check_sites(data, out):
     names: dict[str, int] = {}
+    networks: list[tuple[tuple, object, int]] = []
     for index, item in enumerate(_list(data.get("sites"))):
         site = _dict(item)
         name = site.get("name")
@@ -821,7 +958,9 @@ def _check_sites(data, out):
             names.setdefault(name, index)
         for number, subnet in enumerate(_list(site.get("subnets"))):
             if isinstance(subnet, str) and not is_opaque(subnet):
-                _check_cidr(("sites", index, "subnets", number), subnet, out)
+                parts = ("sites", index, "subnets", number)
+                if _check_cidr(parts, subnet, out):
+                    _check_overlap(parts, ipaddress.ip_network(subnet), index, networks, out)
         _check_address(
             ("sites", index, "vpn_peer"),
             site.get("vpn_peer"),
@@ -842,10 +981,23 @@ def _check_address(parts, value, out, parse, what, hint):  # noqa: PLR0917 - one
         out.add(parts, f"{describe_value(value)} is not {what}", hint)
 
 
-def _check_cidr(parts, subnet, out):
+def _check_overlap(parts, network, site, networks, out):
+    """Two sites cannot hold the same addresses: the network plan and the probes would lie."""
+    for other_parts, other, other_site in networks:
+        if other_site != site and network.version == other.version and network.overlaps(other):
+            out.add(
+                parts,
+                f"{network} overlaps {other} of {render_path(other_parts)[len(ROOT) + 1 :]}",
+                "each site has its own subnets; correct the prefix or the site of one of them",
+            )
+            break
+    networks.append((parts, network, site))
+
+
+def _check_cidr(parts, subnet, out) -> bool:
     try:
         ipaddress.ip_network(subnet, strict=True)
-        return
+        return True
     except ValueError:
         pass
     try:
@@ -854,6 +1006,7 @@ def _check_cidr(parts, subnet, out):
     except ValueError:
         hint = "write a network in CIDR notation, like 10.10.1.0/24"
     out.add(parts, f"{describe_value(subnet)} is not a valid subnet", hint)
+    return False
 
 
 def _check_services(data, out):
@@ -943,30 +1096,138 @@ def _check_thresholds(data, out):
 # ---------------------------------------------------------------- public API
 
 
-# The contract's secrets: a name for the plays that need one, and where it is written. The
-# validated contract masks each; playbooks/validate_contract.yml keeps their values apart,
-# as no_log facts, for the one task that uses each (SEC-01).
-SECRET_FIELDS = {"smtp_relay_password": ("smtp_relay", "auth", "password")}
+# The contract's secrets: a name for the plays that need one, and where it is written ("*":
+# every item of a list; the value is then the list of the items' secrets, None where an item
+# has none). The validated contract masks each; playbooks/validate_contract.yml keeps their
+# values apart, as no_log facts, for the one task that uses each (SEC-01).
+SECRET_FIELDS = {
+    "smtp_relay_password": ("smtp_relay", "auth", "password"),
+    "remote_write_passwords": ("monitoring", "remote_write", "*", "basic_auth", "password"),
+    "exporter_password": ("monitoring", "exporter_auth", "password"),
+    "web_password": ("monitoring", "web_auth", "password"),
+}
+# Personal data of people (SEC-02): masked in the validated contract, which plays print at
+# -v; the technical document and the visit sheet read them with contract_contacts().
+CONTACT_FIELDS = ("name", "email", "phone")
+PERSON_FIELDS = (("attestations", "server_room_phone", "declared_by"),)
+# Connection passwords an inventory may hold (WinRM above all); like the contract's secrets,
+# each must be a vault value or a template naming one, never clear text.
+CONNECTION_SECRETS = (
+    "ansible_password",
+    "ansible_pass",
+    "ansible_ssh_pass",
+    "ansible_ssh_password",
+    "ansible_winrm_password",
+    "ansible_become_password",
+    "ansible_become_pass",
+)
 
 
 def _at(data, parts):
+    """data[parts...], where an integer part indexes a list; None when absent."""
     for part in parts:
-        data = _dict(data).get(part)
+        if isinstance(part, int) and not isinstance(part, bool):
+            data = data[part] if isinstance(data, list) and 0 <= part < len(data) else None
+        else:
+            data = _dict(data).get(part)
     return data
+
+
+def secret_paths(data):
+    """[(name, index or None, concrete path)] of every secret field present in `data`."""
+    found = []
+    for name, pattern in SECRET_FIELDS.items():
+        if "*" not in pattern:
+            holder = _at(data, pattern[:-1])
+            if isinstance(holder, Mapping) and pattern[-1] in holder:
+                found.append((name, None, pattern))
+            continue
+        star = pattern.index("*")
+        for index, item in enumerate(_list(_at(data, pattern[:star]))):
+            holder = _at(item, pattern[star + 1 : -1])
+            if isinstance(holder, Mapping) and pattern[-1] in holder:
+                found.append((name, index, (*pattern[:star], index, *pattern[star + 1 :])))
+    return found
 
 
 def contract_secrets(data) -> dict:
     """{name: value} of every secret the contract holds (see SECRET_FIELDS)."""
-    found = {name: _at(data, parts) for name, parts in SECRET_FIELDS.items()}
-    return {name: value for name, value in found.items() if value not in (None, "")}
+    out: dict = {}
+    for name, pattern in SECRET_FIELDS.items():
+        if "*" in pattern:
+            star = pattern.index("*")
+            items = _list(_at(data, pattern[:star]))
+            values = [_at(item, pattern[star + 1 :]) for item in items]
+            if any(v not in (None, "") for v in values):
+                out[name] = values
+            continue
+        value = _at(data, pattern)
+        if value not in (None, ""):
+            out[name] = value
+    return out
 
 
 def secret_values(data) -> list[str]:
     """The secrets found in raw contract data, to scrub from any output."""
-    found = list(contract_secrets(data).values())
+    found = [_at(data, parts) for _name, _index, parts in secret_paths(data)]
     # A password written where the auth mapping belongs is a secret too.
     found.append(_at(data, ("smtp_relay", "auth")))
     return [s for s in found if isinstance(s, str) and len(s) >= 4 and not is_opaque(s)]
+
+
+def is_secret_path(parts) -> bool:
+    """Whether `parts` (a concrete path, list items as integers) is a SECRET_FIELDS field."""
+    for pattern in SECRET_FIELDS.values():
+        if len(pattern) == len(parts) and all(
+            want == got or (want == "*" and isinstance(got, int))
+            for want, got in zip(pattern, parts, strict=True)
+        ):
+            return True
+    return False
+
+
+def clear_secret_problem(parts) -> Problem:
+    """A secret written in clear text in the contract (SEC-01), at its path."""
+    return Problem(
+        render_path(parts),
+        "a secret written in clear text in the contract",
+        "put it in the inventory's vault file (ansible-vault encrypt group_vars/all/vault.yml) "
+        'and refer to it: password: "{{ vault_... }}", or write an inline !vault value',
+        (0, 99),
+    )
+
+
+def clear_secrets(data) -> list[tuple]:
+    """Paths of secret fields holding clear text (not a !vault value, not a template)."""
+    return [
+        parts
+        for _name, _index, parts in secret_paths(data)
+        if isinstance(_at(data, parts), str) and not is_opaque(_at(data, parts))
+    ]
+
+
+def contract_contacts(data) -> list[dict]:
+    """The contacts, unmasked, for the technical document and the visit sheet only (SEC-02).
+
+    `data` is the contract as written (the `preventcare` variable read by an action plugin,
+    or load_contract_file()), never the validated contract, whose contacts are masked.
+    """
+    state = {"nodes": 0, "active": set(), "too_big": False}
+    plain = _plain(_dict(data).get("contacts"), ("contacts",), _Collector(), state)
+    return [c for c in _list(plain) if isinstance(c, dict)]
+
+
+def mask_people(result: dict) -> dict:
+    """`result` (a plain contract) with every contact's name, e-mail and phone masked."""
+    for contact in _list(result.get("contacts")):
+        for key in CONTACT_FIELDS:
+            if isinstance(contact, dict) and key in contact:
+                contact[key] = MASK
+    for *parents, key in PERSON_FIELDS:
+        holder = _at(result, parents)
+        if isinstance(holder, dict) and key in holder:
+            holder[key] = MASK
+    return result
 
 
 def scrub(problems, secrets) -> list[Problem]:
@@ -975,20 +1236,41 @@ def scrub(problems, secrets) -> list[Problem]:
     return [Problem(*scrub_value([p.path, p.message, p.hint], forms), p.sort_key) for p in problems]
 
 
-def validate_contract(data, inventory_hosts=None, skip_paths=(), base_dir=None) -> list[Problem]:
+def validate_contract(
+    data,
+    inventory_hosts=None,
+    skip_paths=(),
+    base_dir=None,
+    *,
+    inventory=None,
+    literal_secrets=None,
+) -> list[Problem]:
     """Every problem of the contract `data`; [] when valid. Never raises.
 
-    inventory_hosts: host names of the inventory (None skips the host checks).
+    inventory_hosts: host names of the inventory (None skips the host checks; defaults to
+    the hosts of `inventory`).
     skip_paths: path tuples already reported by the caller (e.g. unresolved templates).
     base_dir: the inventory folder, against which files named by the contract are found
     (None skips the file checks).
+    inventory: what preventcare_contract_file.read_inventory() saw in the inventory files
+    (addresses, sites and connection passwords of each host), judged by inventory_problems.
+    literal_secrets: paths of secret fields that were clear text before templating, from a
+    caller that hands `data` already templated (the action plugin); None: `data` is as
+    written, and its secret fields are judged themselves.
     """
     out = _Collector()
     out.silenced.update(tuple(p) for p in skip_paths)
+    extra: list[Problem] = []
     try:
+        if inventory_hosts is None and isinstance(inventory, Mapping):
+            inventory_hosts = list(_dict(inventory.get("hosts")))
         _validate(data, inventory_hosts, out)
         if base_dir is not None and isinstance(data, Mapping):
             _check_files(data, base_dir, out)
+        clear = clear_secrets(data) if literal_secrets is None else list(literal_secrets)
+        extra += [clear_secret_problem(tuple(parts)) for parts in clear]
+        if isinstance(inventory, Mapping):
+            extra += inventory_problems(inventory, data)
     except Exception as exc:  # last resort: the property tests prove this is never reached
         out.add(
             (),
@@ -999,7 +1281,62 @@ def validate_contract(data, inventory_hosts=None, skip_paths=(), base_dir=None) 
         secrets = secret_values(data)
     except Exception:
         secrets = []
-    return scrub(out.sorted(), secrets)
+    return scrub([*out.sorted(), *extra], secrets)
+
+
+def _is_clear(value) -> bool:
+    return isinstance(value, str) and bool(value) and not is_opaque(value)
+
+
+def inventory_problems(inventory, data) -> list[Problem]:
+    """What the inventory says about the contract's hosts (see read_inventory for its shape):
+    one address per host, a contract site for each, no connection password in clear text."""
+    sites = {s.get("name") for s in _list(_dict(data).get("sites")) if isinstance(s, dict)}
+    problems = []
+    for name, record in _dict(inventory.get("hosts")).items():
+        host = _dict(record)
+        shown = describe_value(name)
+        if isinstance(name, str) and control_characters(name):
+            problems.append(
+                Problem(
+                    f"inventory host {shown}",
+                    "the host name contains a control character",
+                    "write the host name on one line, without | or >",
+                )
+            )
+        addresses = {}
+        for where, address in host.get("addresses", ()):
+            addresses.setdefault(str(address), where)
+        if len(addresses) > 1:
+            listed = ", ".join(f"{a} ({w})" for a, w in addresses.items())
+            problems.append(
+                Problem(
+                    f"inventory host {shown}",
+                    f"defined more than once with different addresses: {listed}",
+                    "Ansible would keep only one of them silently; give the host one "
+                    "ansible_host, or give each machine its own name",
+                )
+            )
+        site = host.get("site")
+        if isinstance(site, str) and not is_opaque(site) and sites and site not in sites:
+            problems.append(
+                Problem(
+                    f"inventory host {shown}: preventcare_site",
+                    f"{describe_value(site)} is not a site of the contract",
+                    _choices_hint(site, sorted(s for s in sites if isinstance(s, str)), "sites"),
+                )
+            )
+    for where, variable, value in inventory.get("secrets", ()):
+        if _is_clear(value):
+            problems.append(
+                Problem(
+                    f"{where}: {variable}",
+                    "a connection password (WinRM, SSH or become) written in clear text",
+                    f"put it in an encrypted vault file and refer to it: {variable}: "
+                    '"{{ vault_preventcare_winrm_password }}", or write an inline !vault value',
+                )
+            )
+    return problems
 
 
 def _validate(data, inventory_hosts, out: _Collector):
@@ -1094,8 +1431,8 @@ def normalise_contract(data, base_dir=None) -> dict:
         relay.setdefault("validate_certs", True)
         if base_dir is not None and isinstance(relay.get("ca_path"), str):
             relay["ca_path"] = contract_file(relay["ca_path"], base_dir)
-    for *parents, key in SECRET_FIELDS.values():
+    for _name, _index, (*parents, key) in secret_paths(result):
         holder = _at(result, parents)
         if isinstance(holder, dict) and key in holder:
             holder[key] = MASK
-    return result
+    return mask_people(result)

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 
 import yaml
 from ansible.module_utils.preventcare_contract import (
+    CONNECTION_SECRETS,
     EXAMPLE_FILE,
     MAX_DEPTH,
     ROOT,
+    VAULT_HINT,
     UnsafeText,
     VaultText,
     value_summary,
@@ -167,7 +169,11 @@ def extract_contract(document, source: str):
     example = f"copy {EXAMPLE_FILE} and adapt it"
     if document is None:
         return None, [
-            Problem(source, "the file is empty", f"it must define 'preventcare:'; {example}")
+            Problem(
+                source,
+                "the file is empty (it holds no variables, only comments or blank lines)",
+                f"it must define 'preventcare:'; {example}",
+            )
         ]
     if not isinstance(document, Mapping):
         return None, [
@@ -225,3 +231,176 @@ def inventory_hosts(document, expand=None) -> list[str]:
     for group in document.values() if isinstance(document, Mapping) else []:
         walk(group, 0)
     return names
+
+
+# ---------------------------------------------------------------- the inventory around it
+
+_YAML_SUFFIXES = (".yml", ".yaml", ".json", "")
+VAULT_HEADER = "$ANSIBLE_VAULT;"
+
+
+def _vars_files(folder, kind, name):
+    """group_vars/<name>(.yml|.yaml|.json) and every file under group_vars/<name>/."""
+    base = os.path.join(folder, kind)
+    found = [os.path.join(base, name + suffix) for suffix in _YAML_SUFFIXES]
+    found = [f for f in found if os.path.isfile(f)]
+    directory = os.path.join(base, name)
+    if os.path.isdir(directory):
+        for root, _dirs, files in sorted(os.walk(directory)):
+            found += [os.path.join(root, f) for f in sorted(files)]
+    return found
+
+
+def _file_vars(path):
+    """The variables of a group_vars/host_vars file; {} when unreadable or encrypted."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            text = handle.read(2_000_000)
+    except OSError:
+        return {}
+    if text.lstrip().startswith(VAULT_HEADER):
+        return {}
+    document, _problems = parse_yaml_text(text, path)
+    return document if isinstance(document, Mapping) else {}
+
+
+def inventory_files(sources) -> list[str]:
+    """The YAML inventory files among Ansible's inventory sources (folders or files)."""
+    files = []
+    for given in sources or ():
+        source = os.fspath(given)
+        if os.path.isdir(source):
+            for name in sorted(os.listdir(source)):
+                path = os.path.join(source, name)
+                if os.path.isfile(path) and name.endswith((".yml", ".yaml")):
+                    files.append(path)
+        elif os.path.isfile(source) and source.endswith((".yml", ".yaml")):
+            files.append(source)
+    return files
+
+
+def read_inventory(sources, expand=None) -> dict:
+    """What the YAML inventory files say about each host, before Ansible merges it.
+
+    {"hosts": {name: {"addresses": [(where, ansible_host)], "site": preventcare_site}},
+     "secrets": [(where, variable, value)]} - a host defined in two groups keeps both
+    addresses (Ansible would keep one silently); secrets are the connection passwords
+    (CONNECTION_SECRETS) of hosts.yml, group_vars and host_vars, as written.
+    """
+    reader = _InventoryReader(expand)
+    folders = []
+    for path in inventory_files(sources):
+        document, problems = read_yaml_file(path)
+        if problems or not isinstance(document, Mapping) or "plugin" in document:
+            continue  # unreadable (reported by Ansible) or an inventory plugin's config
+        folders.append(os.path.dirname(os.path.abspath(path)))
+        for group_name, group in document.items():
+            if isinstance(group_name, str):
+                reader.walk(group_name, group, (), os.path.basename(path), 0)
+    for folder in dict.fromkeys(folders):
+        reader.read_vars_files(folder)
+    reader.resolve_sites()
+    return {"hosts": reader.hosts, "secrets": reader.secrets}
+
+
+class _InventoryReader:
+    """Walks a YAML inventory's groups, then its group_vars/ and host_vars/ files."""
+
+    def __init__(self, expand):
+        self.expand = expand
+        self.hosts: dict[str, dict] = {}
+        self.secrets: list[tuple] = []
+        self.group_vars: dict[str, dict] = {}
+        self.membership: dict[str, list[str]] = {}
+
+    def note_secrets(self, where, variables):
+        for name in CONNECTION_SECRETS:
+            if isinstance(variables, Mapping) and name in variables:
+                self.secrets.append((where, name, variables[name]))
+
+    def walk(self, group_name, group, lineage, where, depth):
+        if not isinstance(group, Mapping) or depth > MAX_DEPTH:
+            return
+        variables = group.get("vars")
+        if isinstance(variables, Mapping):
+            self.group_vars.setdefault(group_name, dict(variables))
+            self.note_secrets(f"{where}: {group_name}.vars", variables)
+        entries = group.get("hosts")
+        for pattern, host_vars in entries.items() if isinstance(entries, Mapping) else ():
+            if isinstance(pattern, str):
+                for name in self.expand(pattern) if self.expand else [pattern]:
+                    self.add_host(name, host_vars, (*lineage, group_name), where)
+        children = group.get("children")
+        for child, body in children.items() if isinstance(children, Mapping) else ():
+            if isinstance(child, str):
+                self.walk(child, body, (*lineage, group_name), where, depth + 1)
+
+    def add_host(self, name, host_vars, groups, where):
+        record = self.hosts.setdefault(name, {"addresses": [], "site": None})
+        member = self.membership.setdefault(name, [])
+        member += [g for g in groups if g not in member]
+        if not isinstance(host_vars, Mapping):
+            return
+        here = f"{where}: {groups[-1]}.hosts.{name}"
+        if "ansible_host" in host_vars:
+            record["addresses"].append((here, host_vars["ansible_host"]))
+        if record["site"] is None and "preventcare_site" in host_vars:
+            record["site"] = host_vars["preventcare_site"]
+        self.note_secrets(here, host_vars)
+
+    def read_vars_files(self, folder):
+        groups = {g for member in self.membership.values() for g in member}
+        for group in ["all", *sorted(self.group_vars.keys() | groups)]:
+            for path in _vars_files(folder, "group_vars", group):
+                variables = _file_vars(path)
+                known = self.group_vars.setdefault(group, {})
+                known.update({k: v for k, v in variables.items() if k not in known})
+                self.note_secrets(os.path.relpath(path, folder), variables)
+        for name, record in self.hosts.items():
+            for path in _vars_files(folder, "host_vars", name):
+                variables = _file_vars(path)
+                self.note_secrets(os.path.relpath(path, folder), variables)
+                if "preventcare_site" in variables:
+                    record["site"] = variables["preventcare_site"]
+
+    def resolve_sites(self):
+        """A host without its own preventcare_site takes its nearest group's."""
+        for name, record in self.hosts.items():
+            if record["site"] is not None:
+                continue
+            for group in [*reversed(self.membership.get(name, [])), "all"]:
+                if "preventcare_site" in self.group_vars.get(group, {}):
+                    record["site"] = self.group_vars[group]["preventcare_site"]
+                    break
+
+
+def encrypted_vars_files(folder) -> list[str]:
+    """Files of group_vars/ and host_vars/ under `folder` encrypted whole with ansible-vault."""
+    found = []
+    for kind in ("group_vars", "host_vars"):
+        base = os.path.join(folder, kind)
+        for root, _dirs, files in sorted(os.walk(base)):
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                try:
+                    with open(path, "rb") as handle:
+                        head = handle.read(64)
+                except OSError:
+                    continue
+                if head.lstrip().startswith(VAULT_HEADER.encode()):
+                    found.append(path)
+    return found
+
+
+def vault_password_problems(folder, has_vault_secrets: bool) -> list[Problem]:
+    """An encrypted vars file with no vault password given: name it, say how to give one."""
+    if has_vault_secrets:
+        return []
+    return [
+        Problem(
+            path,
+            "this file is encrypted with ansible-vault and no vault password was given",
+            VAULT_HINT,
+        )
+        for path in encrypted_vars_files(folder)
+    ]

@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
 import jinja2
 import jsonschema
@@ -35,7 +38,12 @@ CONTACTS_ALLOWED = {"prerequisites": False, "visit": True}
 
 RESULT_KEYS = ("host", "requirement", "check", "status", "blocking", "title", "evidence", "hint")
 _CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# \Z: a folder name never ends with a newline ($ would allow one).
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+# Every folder from the reports root down, and every report file: the client's data.
+DIR_MODE = 0o750
+FILE_MODE = 0o640
+RUN_DIR_ATTEMPTS = 20
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 ABBREVIATIONS = {
@@ -151,6 +159,77 @@ def check_run_id(run_id):
         )
 
 
+# ---------------------------------------------------------------- the run folder
+
+
+def new_run_id(when=None) -> str:
+    """A run id that sorts by time and cannot collide: UTC second plus 48 random bits."""
+    stamp = (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(6)}"
+
+
+def _private_dir(path: str) -> None:
+    """Create `path` if missing (a concurrent run may create it too) and make it 0750."""
+    try:
+        os.mkdir(path, DIR_MODE)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+    if os.stat(path).st_uid == os.geteuid():
+        os.chmod(path, DIR_MODE)  # mkdir's mode goes through the umask
+
+
+def create_run_dir(reports_root, client, run_id):
+    """Create <reports_root>/<client>/<run_id>/ for one run, never reusing a folder.
+
+    The run folder is created exclusively (os.mkdir, no exist_ok): when it exists already
+    (another run with the same id), a new id is drawn and tried, so no report is ever lost
+    or overwritten. Every folder from the reports root down is 0750. Returns the Path of
+    the folder created, whose name is the run id actually used. Raises ReportError on a
+    bad client or run id, OSError when the folders cannot be created.
+    """
+    if not isinstance(client, str) or not _SAFE_SEGMENT.match(client) or ".." in client:
+        raise ReportError(f"client id is {client!r}: expected the client's slug (e.g. martin)")
+    check_run_id(run_id)
+    root = os.path.abspath(os.fspath(reports_root))
+    missing = []
+    parent = root
+    while not os.path.isdir(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    for folder in reversed(missing):
+        _private_dir(folder)
+    _private_dir(root)
+    client_dir = os.path.join(root, client)
+    _private_dir(client_dir)
+    candidate = run_id
+    for _attempt in range(RUN_DIR_ATTEMPTS):
+        path = os.path.join(client_dir, candidate)
+        try:
+            os.mkdir(path, DIR_MODE)
+        except FileExistsError:
+            candidate = f"{run_id}-{secrets.token_hex(3)}"
+            continue
+        os.chmod(path, DIR_MODE)
+        return Path(path)
+    raise FileExistsError(f"{client_dir}: no free run folder after {RUN_DIR_ATTEMPTS} attempts")
+
+
+def write_file(path, text) -> None:
+    """Write beside the target, then rename: a reader never sees half a file; mode 0640."""
+    folder = os.path.dirname(os.fspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
 # ---------------------------------------------------------------- scrubbing
 
 
@@ -228,12 +307,22 @@ def requirement_name(requirement, language):
 
 
 def build_report(
-    results, contract, run_id, kind="prerequisites", *, generated_at=None, secrets=(), visit=None
+    results,
+    contract,
+    run_id,
+    kind="prerequisites",
+    *,
+    generated_at=None,
+    secrets=(),
+    contacts=None,
+    visit=None,
 ):
     """The report document (see schemas/report.schema.json). Raises ReportError on bad input.
 
     secrets: values to mask wherever they appear (SEC-01). For a kind that may not carry
-    contacts (prerequisites), the contract's contacts' names, e-mails and phones are masked too.
+    contacts (prerequisites), the contacts' names, e-mails and phones are masked too.
+    contacts: the unmasked contacts (preventcare_contract.contract_contacts), since the
+    validated contract masks them (SEC-02); default: the contract's own.
     visit: the visit sheet's own part (preventcare_visit.visit_section), kind visit only.
     """
     if kind not in KINDS:
@@ -243,7 +332,8 @@ def build_report(
     check_results(results)
     username = (((contract.get("smtp_relay") or {}).get("auth")) or {}).get("username")
     hidden = secret_forms(list(secrets), username if isinstance(username, str) else None)
-    patterns = [] if CONTACTS_ALLOWED[kind] else contact_patterns(contract)
+    people = {"contacts": contacts} if contacts is not None else contract
+    patterns = [] if CONTACTS_ALLOWED[kind] else contact_patterns(people)
 
     cleaned = []
     for item in results:
@@ -281,8 +371,8 @@ def build_report(
     }
     if kind == "visit":
         document["visit"] = scrub(plain(visit or {}), hidden, patterns)
-    if CONTACTS_ALLOWED[kind] and isinstance(contract.get("contacts"), list):
-        document["contacts"] = scrub(plain(contract["contacts"]), hidden)
+    if CONTACTS_ALLOWED[kind] and isinstance(people.get("contacts"), list):
+        document["contacts"] = scrub(plain(people["contacts"]), hidden)
     return document
 
 

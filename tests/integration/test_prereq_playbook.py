@@ -86,7 +86,7 @@ def test_run_reports_every_host_then_fails_on_blocking_results(tmp_path):
     assert (smtp["status"], smtp["evidence"]["failure_class"]) == ("FAIL", "dns")
     assert "relay.invalid" in smtp["hint"]
     assert by[("localhost", "PRE-08", "admin_access")]["status"] == "PASS"
-    assert by[("contract", "PRE-02", "public_ip")]["status"] == "FAIL"  # 203.0.113.20
+    assert by[("contract", "PRE-02", "public_ip")]["status"] == "FAIL"  # none declared
     unreachable = [r for r in results if r["host"] == "srv-down"]
     assert [r["requirement"] for r in unreachable] == [
         "PRE-01",

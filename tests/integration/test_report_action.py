@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -215,15 +217,47 @@ def test_an_inline_vault_password_in_the_contract_is_masked_too(tmp_path):
     assert document["hosts"][0]["results"][0]["hint"] == "the relay rejected ********"
 
 
-def test_a_second_run_replaces_the_files_in_place(tmp_path):
+def test_a_second_run_with_the_same_id_gets_its_own_folder(tmp_path):
     _project(tmp_path)
     assert _run(tmp_path)[0] == 0
     _project(tmp_path, results=RESULTS[1:2])
     code, output = _run(tmp_path, "-e", '{"formats": ["json"]}')
     assert code == 0, output
-    document = json.loads((tmp_path / "reports/martin" / RUN_ID / "prerequisites.json").read_text())
+    first = json.loads((tmp_path / "reports/martin" / RUN_ID / "prerequisites.json").read_text())
+    assert sum(first["counts"].values()) == len(RESULTS)  # the first report is kept
+    (second,) = (tmp_path / "reports/martin").glob(f"{RUN_ID}-*/prerequisites.json")
+    document = json.loads(second.read_text())
+    assert document["run_id"] == second.parent.name
     assert document["counts"]["PASS"] == 1
     assert sum(document["counts"].values()) == 1
+
+
+def test_two_concurrent_runs_in_the_same_second_lose_no_report(tmp_path):
+    """Two ansible-playbook processes write with the same run id at the same moment."""
+    env = {
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "facts"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    _project(tmp_path)
+    command = [str(ANSIBLE_PLAYBOOK), "-i", "hosts.yml", "site.yml"]
+    runs = [
+        subprocess.Popen(
+            command, cwd=tmp_path, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    folders = sorted((tmp_path / "reports" / "martin").iterdir())
+    assert len(folders) == 2
+    assert folders[0].name == RUN_ID
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+        assert len(list(folder.glob("prerequisites.*"))) == 4
+    for path in (tmp_path / "reports", tmp_path / "reports" / "martin"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o750
 
 
 def test_check_mode_writes_nothing(tmp_path):

@@ -125,7 +125,9 @@ def test_malformed_yaml_shows_line_and_column(tmp_path):
 def test_empty_file_is_reported():
     data, problems = load_contract_file(FIXTURES / "bad" / "empty.yml")
     assert data is None
-    assert [p.message for p in problems] == ["the file is empty"]
+    assert [p.message for p in problems] == [
+        "the file is empty (it holds no variables, only comments or blank lines)"
+    ]
     assert "preventcare:" in problems[0].hint
 
 

@@ -154,8 +154,8 @@ def test_whole_run(collected, contract):
         "PRE-08",
     ]
     assert {r["status"] for r in down} == {"UNREACHABLE"}
-    # The example contract's public IP is a documentation address.
-    assert by[("contract", "PRE-02", "public_ip")]["status"] == "FAIL"
+    # The example contract's public IP is public (the contract refuses any other).
+    assert by[("contract", "PRE-02", "public_ip")]["status"] == "PASS"
     json.dumps(results)
     assert "example-not-a-secret" not in json.dumps(results)
 
@@ -184,7 +184,7 @@ def test_hardware_overrides_from_the_contract(collected, contract):
 @pytest.mark.parametrize(
     ("outcome", "status"),
     [
-        ({"status": 200, "content": "203.0.113.10\n"}, "PASS"),
+        ({"status": 200, "content": "80.10.20.30\n"}, "PASS"),
         ({"status": 200, "content": "81.250.12.34"}, "FAIL"),
         ({"failed": True, "msg": "Status code was -1: Connection refused"}, "WARN"),
     ],
