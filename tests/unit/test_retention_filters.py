@@ -71,5 +71,5 @@ def test_the_size_cap_follows_the_retention_and_the_servers(kept, servers, expec
 
 
 def test_a_bad_retention_is_a_filter_error():
-    with pytest.raises(AnsibleFilterError, match="preventcare_retention_size: .*not a Prometheus"):
+    with pytest.raises(AnsibleFilterError, match=r"preventcare_retention_size: .*not a Prometheus"):
         size("six months", 1, 12, 20)
