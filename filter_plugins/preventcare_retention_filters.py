@@ -7,8 +7,11 @@ the one cadence rule, also used by the visit plan) plus a margin for a visit tha
 
 from __future__ import annotations
 
+import math
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.preventcare_calendar import days_between_visits
+from ansible.module_utils.preventcare_thresholds import parse_duration
 
 # preventcare_roles of a host that is only the site's monitor appliance, not a client server.
 MONITOR_ONLY = ["monitor"]
@@ -49,9 +52,32 @@ def preventcare_visit_retention(servers, margin_days=30):
     return f"{days_between_visits(max(servers, 1)) + margin_days}d"
 
 
+def preventcare_retention_size(
+    retention, servers, server_mb_per_day, site_mb_per_day, headroom=1.5
+):
+    """A --storage.tsdb.retention.size ("11GB") for `retention` of `servers` and the site's own.
+
+    (servers x server_mb_per_day + site_mb_per_day) x days x headroom, in whole GB (Prometheus
+    reads GB as GiB, a little more room again), at least 1GB. docs/footprint.md measures the
+    per-day figures; the cap only bites if a site stores far more than measured.
+    """
+    if isinstance(servers, list | tuple):
+        servers = len(servers)
+    try:
+        days = parse_duration(str(retention)) / 86400
+        total = (int(servers) * float(server_mb_per_day) + float(site_mb_per_day)) * days
+        total *= float(headroom)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"preventcare_retention_size: {exc}") from None
+    if total < 0:
+        raise AnsibleFilterError("preventcare_retention_size: negative sizes make no cap")
+    return f"{max(math.ceil(total / 1000), 1)}GB"
+
+
 class FilterModule:
     def filters(self):
         return {
             "preventcare_visit_servers": preventcare_visit_servers,
             "preventcare_visit_retention": preventcare_visit_retention,
+            "preventcare_retention_size": preventcare_retention_size,
         }

@@ -9,6 +9,7 @@ from preventcare_retention_filters import FilterModule
 FILTERS = FilterModule().filters()
 servers = FILTERS["preventcare_visit_servers"]
 retention = FILTERS["preventcare_visit_retention"]
+size = FILTERS["preventcare_retention_size"]
 
 HOSTVARS = {
     "mon01": {"preventcare_roles": ["monitor"]},
@@ -52,3 +53,23 @@ def test_bad_input_is_a_filter_error(bad):
 def test_servers_need_a_list():
     with pytest.raises(AnsibleFilterError, match="expected a list of host names"):
         servers("srv-lin01", HOSTVARS)
+
+
+@pytest.mark.req("VIS-03")
+@pytest.mark.parametrize(
+    ("kept", "servers", "expected"),
+    [
+        ("213d", 1, "11GB"),  # (12 + 20) x 213 x 1.5 = 10.2 GB
+        ("122d", 3, "11GB"),  # (36 + 20) x 122 x 1.5 = 10.2 GB
+        ("48d", 20, "19GB"),  # (240 + 20) x 48 x 1.5 = 18.7 GB
+        ("1y", ["a", "b"], "25GB"),  # (24 + 20) x 365 x 1.5 = 24.1 GB, rounded up
+        ("1h", 1, "1GB"),  # never below 1GB
+    ],
+)
+def test_the_size_cap_follows_the_retention_and_the_servers(kept, servers, expected):
+    assert size(kept, servers, 12, 20) == expected
+
+
+def test_a_bad_retention_is_a_filter_error():
+    with pytest.raises(AnsibleFilterError, match=r"preventcare_retention_size: .*not a Prometheus"):
+        size("six months", 1, 12, 20)

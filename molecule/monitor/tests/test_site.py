@@ -306,5 +306,5 @@ def test_vis03_retention_covers_the_time_between_two_visits(monitor):
     # srv-ad01, srv-app01, srv-lin01, srv-lin02 (mon01 is only the monitor): 2 + 3 visits a
     # year, ceil(365 / 5) = 73 days apart, plus the 30-day margin.
     assert flags["storage.tsdb.retention.time"] == "103d"
-    # monitor_site_retention_size 10GB; Prometheus counts in powers of 1024.
-    assert flags["storage.tsdb.retention.size"] == "10GiB"
+    # (4 x 12 MB + 20 MB) x 103 days x 1.5 = 10.5 GB -> 11GB; Prometheus counts in GiB.
+    assert flags["storage.tsdb.retention.size"] == "11GiB"
