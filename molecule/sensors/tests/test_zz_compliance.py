@@ -128,6 +128,7 @@ def _technical_document(client_reports: Path, inventory: Path):
             json.dumps({"tools": {}, "package_updates": False, "compliance": {}}),
             "--become",
             env={
+                **PLAIN,
                 "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
                 "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
             },
