@@ -176,7 +176,7 @@ def sheet(tmp_path_factory):
         before = {name: _sh(host, SNAPSHOT).stdout for name, host in HOSTS.items()}
         started = time.monotonic()
         code, out = run_playbook(
-            inventory, "playbooks/compliance.yml", work, "--limit", "!windows", env=PLAIN
+            inventory, "playbooks/compliance.yml", work, "--limit", "linux:localhost", env=PLAIN
         )
         elapsed = time.monotonic() - started
         after = {name: _sh(host, SNAPSHOT).stdout for name, host in HOSTS.items()}
