@@ -75,10 +75,12 @@ def preventcare_compliance(
     collected = {}
     for host in hosts:
         own = hostvars[host]
-        if host in windows:
-            collected[host] = _entry(own.get("preventcare_compliance_raw"), "windows")
-        else:
-            collected[host] = _entry(own.get("__compliance_evidence"), "linux")
+        name = "preventcare_compliance_raw" if host in windows else "__compliance_evidence"
+        # A host left out of the run (--limit) registered nothing: it is not on the sheet.
+        # An unreachable one did register (ignore_unreachable) and gets every item UNREACHABLE.
+        if name not in own:
+            continue
+        collected[host] = _entry(own.get(name), "windows" if host in windows else "linux")
     try:
         return evaluate(
             collected,
