@@ -614,6 +614,41 @@ def _check_semantics(data: dict, hosts, out: _Collector):
     _check_date(("attestations", "server_room_phone", "date"), phone.get("date"), out)
     _check_date(("homologation", "date"), _dict(data.get("homologation")).get("date"), out)
     _check_date(("client", "contract_start"), _dict(data.get("client")).get("contract_start"), out)
+    _check_setup_duration(_dict(data.get("client")), out)
+    _check_waivers(data, hosts, out)
+
+
+# SET-05: from this many users the set-up duration is the contract's figure.
+SETUP_DURATION_USERS = 50
+
+
+def _check_setup_duration(client, out):
+    users = client.get("users")
+    if isinstance(users, int) and not isinstance(users, bool) and users >= SETUP_DURATION_USERS:
+        if "setup_duration_days" not in client:
+            out.add(
+                ("client", "setup_duration_days"),
+                f"is missing: the client has {users} users, and from {SETUP_DURATION_USERS} "
+                "users the set-up duration is the contract's figure (SET-05)",
+                "write the number of set-up days agreed in the contract, e.g. "
+                "setup_duration_days: 3",
+            )
+
+
+def _check_waivers(data, hosts, out):
+    for index, item in enumerate(_list(data.get("waivers"))):
+        waiver = _dict(item)
+        reason = waiver.get("reason")
+        if isinstance(reason, str) and not is_opaque(reason) and not reason.strip():
+            out.add(
+                ("waivers", index, "reason"),
+                "is blank: a waiver without a reason cannot go into the technical document",
+                "write why the set-up goes on without this prerequisite, as agreed with the client",
+            )
+        host = waiver.get("host")
+        if isinstance(host, str) and host != "contract" and hosts:
+            _check_host(("waivers", index, "host"), host, hosts, out, "the waiver covers a host")
+        _check_date(("waivers", index, "date"), waiver.get("date"), out)
 
 
 # The first windows_exporter release whose metric names are all those the Windows rules use:
