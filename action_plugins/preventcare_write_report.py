@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
@@ -154,9 +153,12 @@ class ActionModule(ActionBase):
                     "restore them from the repository.",
                 }
             try:
-                os.makedirs(folder, mode=0o750, exist_ok=True)
-                for fmt, path in files.items():
-                    _write_atomically(path, texts[fmt])
+                report.write_run_files(
+                    dest,
+                    document["client"]["id"],
+                    document["run_id"],
+                    {os.path.basename(files[fmt]): texts[fmt] for fmt in formats},
+                )
             except OSError as exc:
                 return {
                     **result,
@@ -243,18 +245,3 @@ class ActionModule(ActionBase):
 
     def _templates(self):
         return os.path.join(self._root(), "templates", "reports")
-
-
-def _write_atomically(path, text):
-    """Write beside the target, then rename: a reader never sees half a report."""
-    folder = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o640)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -624,15 +624,14 @@ SETUP_DURATION_USERS = 50
 
 def _check_setup_duration(client, out):
     users = client.get("users")
-    if isinstance(users, int) and not isinstance(users, bool) and users >= SETUP_DURATION_USERS:
-        if "setup_duration_days" not in client:
-            out.add(
-                ("client", "setup_duration_days"),
-                f"is missing: the client has {users} users, and from {SETUP_DURATION_USERS} "
-                "users the set-up duration is the contract's figure (SET-05)",
-                "write the number of set-up days agreed in the contract, e.g. "
-                "setup_duration_days: 3",
-            )
+    large = isinstance(users, int) and not isinstance(users, bool) and users >= SETUP_DURATION_USERS
+    if large and "setup_duration_days" not in client:
+        out.add(
+            ("client", "setup_duration_days"),
+            f"is missing: the client has {users} users, and from {SETUP_DURATION_USERS} "
+            "users the set-up duration is the contract's figure (SET-05)",
+            "write the number of set-up days agreed in the contract, e.g. setup_duration_days: 3",
+        )
 
 
 def _check_waivers(data, hosts, out):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -454,6 +455,47 @@ def _suite_name(document):
 def _xml(text):
     """Text XML 1.0 can carry (control characters from a host's output are dropped)."""
     return _XML_INVALID.sub("", str(text))
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_run_files(dest, client_id, run_id, files):
+    """Write {file name: text or bytes} into the run folder dest/<client id>/<run id>/.
+
+    The folder is created when missing (mode 0750); each file is written beside its target and
+    renamed (mode 0640), so a reader never sees half a file. Returns {name: path}. OSError
+    propagates for the caller to name the folder.
+    """
+    check_run_id(run_id)
+    if not isinstance(client_id, str) or not _SAFE_SEGMENT.match(client_id):
+        raise ReportError(f"client id {client_id!r} cannot name a folder")
+    folder = os.path.join(dest, client_id, run_id)
+    os.makedirs(folder, mode=0o750, exist_ok=True)
+    written = {}
+    for name, data in files.items():
+        path = os.path.join(folder, name)
+        _write_atomically(path, data)
+        written[name] = path
+    return written
+
+
+def _write_atomically(path, data):
+    folder = os.path.dirname(path)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        if isinstance(data, bytes):
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(data)
+        os.chmod(temporary, 0o640)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 # ---------------------------------------------------------------- schema

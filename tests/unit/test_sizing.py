@@ -27,9 +27,9 @@ def test_the_set_up_duration_follows_the_booklets_table(users, servers, contract
 
 @pytest.mark.req("SET-05")
 def test_from_50_users_without_the_contracts_figure_the_error_says_what_to_set():
-    with pytest.raises(SizingError, match="client.setup_duration_days"):
+    with pytest.raises(SizingError, match=r"client\.setup_duration_days"):
         setup_duration(50, 1)
-    with pytest.raises(SizingError, match="client.users is 60"):
+    with pytest.raises(SizingError, match=r"client\.users is 60"):
         setup_duration(60, 2)
 
 
