@@ -49,8 +49,9 @@ description:
 options:
   hosts:
     description: One item per inventory server - host, platform (linux or windows), site,
-      roles, and either C(facts) (Linux module output), C(result) (win_powershell result) or
-      C(unreachable) (a message).
+      roles, and C(gathered), the registered result of C(preventcare_dossier_facts) (Linux)
+      or of the C(technical_facts.ps1) win_powershell task (Windows); null when that stage
+      did not run for the host, which the document then lists as not read.
     type: list
     elements: dict
     required: true
@@ -67,10 +68,6 @@ options:
   monitored:
     description: Host to C({agent, port, sensors}) of what the set-up day installed.
     type: dict
-  secrets:
-    description: Values to mask wherever they appear.
-    type: list
-    elements: str
   today:
     description: The set-up day (YYYY-MM-DD) the visit plan's contract year holds; default today.
     type: str
@@ -118,17 +115,17 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(
-        ("hosts", "contract", "run_id", "dest", "prerequisites", "monitored", "secrets", "today")
+        ("hosts", "contract", "run_id", "dest", "prerequisites", "monitored", "today")
     )
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         try:
-            return {**result, **self._run(self._task.args)}
+            return {**result, **self._run(self._task.args, task_vars or {})}
         except TechnicalFailure as exc:
             return {**result, "failed": True, "msg": f"{NAME}: {exc}"}
 
-    def _run(self, args):  # noqa: PLR0915 - one step per file, in order
+    def _run(self, args, task_vars):  # noqa: PLR0915 - one step per file, in order
         contract = args.get("contract")
         if not isinstance(contract, Mapping):
             raise TechnicalFailure("contract must be the validated contract (preventcare_contract)")
@@ -167,16 +164,14 @@ class ActionModule(ActionBase):
             sizing=sizing,
             plan=plan,
             thresholds=merged,
-            prerequisites=args.get("prerequisites"),
+            prerequisites=self._prerequisites(args.get("prerequisites")),
             monitored=args.get("monitored"),
             os_table=load_table(data_path("os_support.yml"), "OS support table"),
             find_os_entry=find_os_entry,
             formatters=(format_threshold, human_duration, parse_duration),
         )
         relay_user = ((contract.get("smtp_relay") or {}).get("auth") or {}).get("username")
-        hidden = secret_forms(
-            [s for s in args.get("secrets") or [] if isinstance(s, str)], relay_user
-        )
+        hidden = secret_forms(self._secrets(task_vars), relay_user)
         document = scrub(json.loads(json.dumps(document, default=str)), hidden)
         self._check_schema(document)
 
@@ -239,16 +234,48 @@ class ActionModule(ActionBase):
             name, platform = item["host"], item.get("platform")
             if platform not in ("linux", "windows"):
                 raise TechnicalFailure(f"hosts[{index}] ({name}): platform is {platform!r}")
-            if item.get("unreachable"):
-                record = technical.unreachable_host(name, platform, item["unreachable"])
+            gathered = item.get("gathered")
+            if not isinstance(gathered, Mapping):
+                record = technical.unreachable_host(
+                    name, platform, "not read in this run (stage not run or host not reached)"
+                )
+            elif gathered.get("unreachable") or gathered.get("failed"):
+                record = technical.unreachable_host(name, platform, gathered.get("msg"))
             elif platform == "linux":
-                record = technical.linux_host(name, item.get("facts"), codes=codes)
+                record = technical.linux_host(name, gathered.get("facts"), codes=codes)
             else:
-                record = technical.windows_host(name, item.get("result"))
+                record = technical.windows_host(name, gathered)
             record["site"] = item.get("site")
             record["roles"] = [str(r) for r in item.get("roles") or []]
             records.append(record)
         return records
+
+    def _secrets(self, task_vars):
+        """The contract's secrets (validate_contract.yml keeps them apart) and vault_* values."""
+        found = []
+        for name in (
+            "preventcare_contract_secrets",
+            *[v for v in task_vars if v.startswith("vault_")],
+        ):
+            try:
+                value = self._templar.template(task_vars.get(name))
+            except Exception:
+                continue
+            values = value.values() if isinstance(value, Mapping) else [value]
+            found += [str(v) for v in values if isinstance(v, str) and v]
+        return found
+
+    @staticmethod
+    def _prerequisites(value):
+        """The report's file and its blocking failures, reduced to what the document shows."""
+        value = value if isinstance(value, Mapping) else {}
+        keys = ("host", "requirement", "check", "status", "title")
+        blocking = [
+            {k: item.get(k) for k in keys}
+            for item in value.get("blocking") or []
+            if isinstance(item, Mapping)
+        ]
+        return {"report": value.get("report"), "blocking": blocking}
 
     @staticmethod
     def _check_schema(document):
