@@ -315,7 +315,8 @@ class ActionModule(ActionBase):
         except jinja2.TemplateError as exc:
             raise TechnicalFailure(
                 f"templates/reports/technical.{fmt}.j2 cannot be rendered "
-                f"({type(exc).__name__}: {exc}); restore it from the repository"
+                f"({type(exc).__name__}: {exc}): a bug in the writer or a template changed by "
+                "hand; please report it"
             ) from None
 
     @staticmethod

@@ -29,7 +29,12 @@ description:
   - Every source is optional - a missing command or file leaves its field empty (null).
 version_added: "0.1.0"
 author: PreventCare project
-options: {}
+options:
+  textfile_dir:
+    description: The node exporter's textfile-collector folder, where the backup manager
+      writes its results.
+    type: path
+    default: /var/lib/prometheus/node-exporter
 attributes:
   check_mode:
     support: full
@@ -42,7 +47,7 @@ notes:
     C(/sys/class/dmi/id); C(systemd-detect-virt);
     C(systemctl list-unit-files --type=service --state=enabled); C(/etc/samba/smb.conf);
     C(/etc/exports); C(lpstat -v); C(upsc -l); C(apt-config dump); the textfiles
-    C(/var/lib/prometheus/node-exporter/preventcare_backup_*.prom).
+    C(<textfile_dir>/preventcare_backup_*.prom).
 """
 
 EXAMPLES = r"""
@@ -74,7 +79,6 @@ facts:
 """
 
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
-TEXTFILES = "/var/lib/prometheus/node-exporter"
 _MAX_TEXT = 200_000
 
 
@@ -138,7 +142,8 @@ class Gatherer:
             "systemctl", "list-unit-files", "--type=service", "--state=enabled", "--no-legend"
         )
         backups = {}
-        for path in sorted(glob.glob(os.path.join(TEXTFILES, "preventcare_backup_*.prom"))):
+        folder = self.module.params["textfile_dir"]
+        for path in sorted(glob.glob(os.path.join(folder, "preventcare_backup_*.prom"))):
             backups[os.path.basename(path)] = _read(path)
         virt = self.run("systemd-detect-virt")
         if virt is None:  # exits 1 and prints "none" on bare metal
@@ -163,7 +168,12 @@ class Gatherer:
 
 
 def main():
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "textfile_dir": {"type": "path", "default": "/var/lib/prometheus/node-exporter"}
+        },
+        supports_check_mode=True,
+    )
     module.exit_json(changed=False, facts=Gatherer(module).facts())
 
 

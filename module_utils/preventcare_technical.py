@@ -64,6 +64,8 @@ BATTERY_STATUS = {
 }
 # systemd units that are a mail transfer agent, a remote-assistance tool or a print/UPS daemon.
 MAIL_UNITS = ("postfix", "exim4", "sendmail", "opensmtpd")
+# Every backup job of the document carries these keys (null when the contract has none).
+BACKUP_KEYS = ("host", "name", "software", "where", "schedule", "retention_days")
 _METRIC = re.compile(r"^(\w+)\{([^}]*)\}\s+(\S+)")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _LPSTAT = re.compile(r"^device for (\S+):\s*(\S+)")
@@ -500,7 +502,10 @@ def build_technical(
             "timezone": contract.get("timezone"),
         },
         # SEC-02: the technical document is one of the two places contacts may appear.
-        "contacts": [plain(c) for c in as_list(contract.get("contacts"))],
+        "contacts": [
+            {k: as_dict(c).get(k) for k in ("side", "role", "name", "email", "phone")}
+            for c in as_list(contract.get("contacts"))
+        ],
         "sizing": {"users": client.get("users"), "servers": len(servers), **sizing},
         "servers": records,
         "network": {"public_ip": contract.get("public_ip"), "sites": sites},
@@ -516,6 +521,8 @@ def build_technical(
             "security_box": options.get("security_box"),
             "backup": [
                 {
+                    **dict.fromkeys(BACKUP_KEYS),
+                    "what": [],
                     **plain(job),
                     "last": next(
                         (
@@ -549,7 +556,13 @@ def build_technical(
         "preventcare": {
             "monitor_host": contract.get("monitor_host"),
             "monitored": [
-                {"host": r["host"], **as_dict(monitored.get(r["host"]))} for r in records
+                {
+                    "host": r["host"],
+                    "agent": as_dict(monitored.get(r["host"])).get("agent"),
+                    "port": as_dict(monitored.get(r["host"])).get("port"),
+                    "sensors": as_list(as_dict(monitored.get(r["host"])).get("sensors")),
+                }
+                for r in records
             ],
             "thresholds": (
                 _thresholds(thresholds, contract.get("thresholds"), lang, *fmt)
@@ -570,7 +583,10 @@ def build_technical(
             "prerequisites_report": prerequisites.get("report"),
             "waived": waived,
             "open": open_,
-            "waivers": [plain(w) for w in as_list(contract.get("waivers"))],
+            "waivers": [
+                {**dict.fromkeys(("check", "host")), **plain(w)}
+                for w in as_list(contract.get("waivers"))
+            ],
         },
         "visits": {**plan, "file": CALENDAR_FILE},
         "diagram": None,
