@@ -177,7 +177,8 @@ def linux_host(name, raw, *, codes=None):
         "features": [],
         "addresses": [{"interface": i, "address": a} for i, a in addresses],
         "gateway": _gateway(facts.get("routes")),
-        "services": sorted({s.removesuffix(".service") for s in services}),
+        # As the dossier counts them: template units (getty@) are no service of their own.
+        "services": dossier_entry(services=services)["services"],
         "shares": smb + nfs,
         "share_paths": {},
         "logon_scripts": [],
