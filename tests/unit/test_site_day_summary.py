@@ -6,8 +6,6 @@ import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 _SPEC = importlib.util.spec_from_file_location(
     "preventcare_site_day_callback", ROOT / "playbooks/callback_plugins/preventcare_site_day.py"
