@@ -120,17 +120,23 @@ def test_config_file_is_in_place(monitor, path, group, mode):
 
 
 @pytest.mark.req("SEC-01")
-def test_relay_password_is_nowhere_in_clear_on_disk(monitor):
-    password = vault()["vault_preventcare_smtp_password"]
-    found = monitor.run(f"grep -rlF -- '{password}' /etc /var/lib/prometheus /var/lib/preventcare")
-    assert found.rc == 1, f"the SMTP password is in clear in: {found.stdout}"
-    credential = monitor.file("/etc/credstore.encrypted/preventcare-smtp-password")
-    assert credential.is_file
+@pytest.mark.req("SEC-04")
+def test_relay_password_and_signing_key_are_nowhere_in_clear_on_disk(monitor):
+    for name in ("vault_preventcare_smtp_password", "vault_preventcare_alert_signing_key"):
+        secret = vault()[name]
+        found = monitor.run(
+            f"grep -rlF -- '{secret}' /etc /var/lib/prometheus /var/lib/preventcare"
+        )
+        assert found.rc == 1, f"{name} is in clear in: {found.stdout}"
+    for credential in ("preventcare-smtp-password", "preventcare-alert-signing-key"):
+        assert monitor.file(f"/etc/credstore.encrypted/{credential}").is_file
     assert monitor.file("/etc/credstore.encrypted").mode == 0o700
-    # Alertmanager itself can read it, decrypted by systemd into memory.
-    assert _alertmanager_config(monitor)["global"]["smtp_auth_password_file"].startswith(
-        "/run/credentials/prometheus-alertmanager.service/"
-    )
+    # The mail signer (SEC-04) logs in to the relay: systemd decrypts both secrets into its
+    # memory-backed credentials folder only; Alertmanager never gets the password.
+    unit = monitor.file("/etc/systemd/system/preventcare-mail-signer.service").content_string
+    assert "LoadCredentialEncrypted=smtp_password:" in unit
+    assert "LoadCredentialEncrypted=signing_key:" in unit
+    assert "smtp_auth_password_file" not in _alertmanager_config(monitor)["global"]
 
 
 @pytest.mark.req("SET-01")
@@ -287,8 +293,16 @@ def test_alerts_are_mailed_within_a_minute_through_the_relay(monitor):
     # evaluation (the table's intervals) has the rest.
     scrape = _seconds(prometheus["global"]["scrape_interval"])
     assert scrape + _seconds(config["route"]["group_wait"]) <= 30
-    assert config["global"]["smtp_smarthost"] == f"{relay['host']}:{relay['port']}"
-    assert config["global"]["smtp_require_tls"] is (relay["tls"] == "starttls")
+    # Alertmanager hands each mail to the local mail signer (SEC-04), which relays it with the
+    # contract's relay, port and TLS mode.
+    assert config["global"]["smtp_smarthost"] == "127.0.0.1:10025"
+    signer = json.loads(monitor.file("/etc/preventcare/mail-signer.json").content_string)
+    assert (signer["host"], signer["port"], signer["tls"]) == (
+        relay["host"],
+        relay["port"],
+        relay["tls"],
+    )
+    assert monitor.service("preventcare-mail-signer").is_running
     [receiver] = config["receivers"]
     assert receiver["name"] == config["route"]["receiver"]
     assert receiver["email_configs"][0]["to"] == contract()["surveillance_mailbox"]
