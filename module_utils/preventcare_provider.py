@@ -42,6 +42,14 @@ DEFAULTS = {
     "heartbeat": {"window": "1h", "grace": "10m"},
     "escalation": {"level2_after": "1h"},
 }
+# Zabbix's own accounts and those the role creates (roles/supervision_console/vars/main.yml).
+RESERVED_LOGINS = (
+    "admin",
+    "guest",
+    "preventcare-level1",
+    "preventcare-level2",
+    "preventcare-support-desk",
+)
 # Zabbix's nodata() needs at least 30 s; a heartbeat window is at least that.
 MIN_WINDOW = 30
 
@@ -84,6 +92,45 @@ def _emails(data):
     for team in ("level1", "level2"):
         yield ("teams", team, "email"), ((data.get("teams") or {}).get(team) or {}).get("email")
     yield ("support_desk", "email"), (data.get("support_desk") or {}).get("email")
+    for team, operators in _operators(data):
+        for index, operator in enumerate(operators):
+            yield ("teams", team, "operators", index, "email"), operator.get("email")
+
+
+def _operators(data):
+    """(team, [operator mappings]) for each team of the provider."""
+    teams = data.get("teams") or {}
+    for team in ("level1", "level2"):
+        operators = (teams.get(team) or {}).get("operators") or []
+        yield (
+            team,
+            [o for o in operators if isinstance(o, Mapping)] if isinstance(operators, list) else [],
+        )
+
+
+def _check_logins(data, add):
+    """An operator's login is one account of the console: unique, and not one the role owns."""
+    seen = {}
+    for team, operators in _operators(data):
+        for index, operator in enumerate(operators):
+            login = operator.get("login")
+            if not isinstance(login, str):
+                continue
+            parts = ("teams", team, "operators", index, "login")
+            if login.lower() in RESERVED_LOGINS:
+                add(
+                    parts,
+                    f"{describe_value(login)} is an account of the console itself",
+                    "choose another login",
+                )
+            elif login in seen:
+                add(
+                    parts,
+                    f"{describe_value(login)} is already {seen[login]}",
+                    "each technician has one login",
+                )
+            else:
+                seen[login] = f"an operator of {team}"
 
 
 def _semantics(base_dir, console_hosts, clients_out):
@@ -95,6 +142,7 @@ def _semantics(base_dir, console_hosts, clients_out):
                     f"{describe_value(value)} is not a valid e-mail address",
                     "write it like name@example.com",
                 )
+        _check_logins(data, add)
         heartbeat = data.get("heartbeat") or {}
         _duration(add, ("heartbeat", "window"), heartbeat.get("window"), MIN_WINDOW)
         _duration(add, ("heartbeat", "grace"), heartbeat.get("grace"))

@@ -18,14 +18,24 @@ interval, Alertmanager's group_wait and every other setting stay the production 
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from ansible.module_utils.preventcare_alertmail import Rejection, read_mail
 from required_tools import require
-from site_lab import HOST_FROM_CONTAINERS, PROMETHEUS, ROOT, LabError, MailSink, SiteLab
+from site_lab import (
+    EXAMPLE,
+    HOST_FROM_CONTAINERS,
+    PROMETHEUS,
+    ROOT,
+    LabError,
+    MailSink,
+    SiteLab,
+)
 from smtp_servers import make_tls_material
 
 pytestmark = pytest.mark.podman
@@ -158,20 +168,50 @@ def test_the_watchdog_heartbeat_reaches_the_surveillance_mailbox_in_french(site)
 
 
 @pytest.mark.req("ALR-01")
-def test_alertmanager_trusts_the_contracts_private_ca_for_the_relay(site):
-    """The contract's CA file reaches the monitor host, and only the relay's TLS uses it."""
+@pytest.mark.req("SEC-04")
+def test_the_mail_signer_trusts_the_contracts_private_ca_for_the_relay(site):
+    """The contract's CA file reaches the monitor host, and only the relay's TLS uses it.
+
+    The example's vault holds the client's alert-signing key, so Alertmanager hands every mail
+    to the local mail signer (loopback), which logs in to the relay over STARTTLS.
+    """
     installed = site.lab.exec(MONITOR, "cat", "/etc/prometheus/preventcare-relay-ca.pem").stdout
     assert installed == site.ca_pem
     config = yaml.safe_load(
         site.lab.exec(MONITOR, "cat", "/etc/prometheus/alertmanager.yml").stdout
     )
-    [receiver] = config["receivers"]
-    tls_config = receiver["email_configs"][0]["tls_config"]
-    assert tls_config["ca_file"] == "/etc/prometheus/preventcare-relay-ca.pem"
-    assert tls_config["insecure_skip_verify"] is False
-    assert config["global"]["smtp_require_tls"] is True
+    assert config["global"]["smtp_smarthost"] == "127.0.0.1:10025"
+    signer = json.loads(site.lab.exec(MONITOR, "cat", "/etc/preventcare/mail-signer.json").stdout)
+    relay = site.contract["smtp_relay"]
+    assert (signer["host"], signer["port"], signer["tls"]) == (
+        relay["host"],
+        relay["port"],
+        "starttls",
+    )
+    assert signer["ca_file"] == "/etc/prometheus/preventcare-relay-ca.pem"
+    assert signer["validate_certs"] is True
     # The relay refuses MAIL before STARTTLS: this heartbeat crossed a verified TLS session.
     assert site.sink.wait_for(lambda a: a.subject.endswith(" · Watchdog"), timeout=120)
+
+
+@pytest.mark.req("SEC-04")
+def test_the_heartbeat_carries_a_block_signed_with_the_clients_key(site):
+    """What the surveillance console verifies: the machine-readable block and its HMAC."""
+    mail = site.sink.wait_for(lambda a: a.subject.endswith(" · Watchdog"), timeout=120)
+    assert mail, f"no Watchdog heartbeat within 120 s; received: {site.subjects()}"
+    key = yaml.safe_load((EXAMPLE / "group_vars" / "all" / "vault.yml").read_text())[
+        "vault_preventcare_alert_signing_key"
+    ]
+    signed = read_mail(mail.message.as_bytes(), {"martin": key.encode()})
+    [alert] = signed.alerts
+    assert (signed.client, signed.monitor) == ("martin", MONITOR)
+    assert (alert["alert"], alert["requirement"], alert["status"]) == (
+        "Watchdog",
+        "MON-TEL-01",
+        "firing",
+    )
+    with pytest.raises(Rejection, match="forged"):
+        read_mail(mail.message.as_bytes(), {"martin": b"another client's key"})
 
 
 @pytest.mark.req("MON-SYS-08")

@@ -53,6 +53,34 @@ def _edited(**paths):
     return data
 
 
+@pytest.mark.req("ALR-02")
+def test_support_technicians_have_one_login_each_that_is_not_the_consoles_own():
+    technician = {
+        "login": "c.martin",
+        "name": "Claire Bis",
+        "email": "claire.bis@preventcare.example",
+    }
+    data = _edited(teams__level2__operators=[technician, {**technician, "login": "admin"}])
+    problems, _, _ = _check(data)
+    assert problems == [
+        "preventcare_provider.teams.level2.operators[0].login: 'c.martin' is already an operator "
+        "of level1 — each technician has one login",
+        "preventcare_provider.teams.level2.operators[1].login: 'admin' is an account of the "
+        "console itself — choose another login",
+    ]
+    problems, _, _ = _check(_edited(teams__level1__operators=[{**technician, "login": "guest"}]))
+    assert problems == [
+        "preventcare_provider.teams.level1.operators[0].login: 'guest' is an account of the "
+        "console itself — choose another login"
+    ]
+    bad_mail = {**technician, "login": "c.bis", "email": "claire"}
+    problems, _, _ = _check(_edited(teams__level1__operators=[bad_mail]))
+    assert problems == [
+        "preventcare_provider.teams.level1.operators[0].email: 'claire' is not a valid e-mail "
+        "address — write it like name@example.com"
+    ]
+
+
 @pytest.mark.req("ALR-01")
 def test_a_client_inventory_that_does_not_exist_is_named_with_its_path():
     data = _edited(clients=[{"inventory": "../example"}, {"inventory": "../durand"}])

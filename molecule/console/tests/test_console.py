@@ -305,6 +305,35 @@ def test_the_operator_sends_the_client_its_levels_message_from_the_console():
     assert PROVIDER["support_desk"]["email"] in _mailed_to()
 
 
+@pytest.mark.req("ALR-02")
+def test_a_level_1_technician_acknowledges_and_lowers_the_severity_then_messages_the_client():
+    """ALR-02: the team sets the criticality; the client message follows the level it set."""
+    problem = _STATE.get("problem")
+    assert problem, "the earlier test raised no problem"
+    technician = PROVIDER["teams"]["level1"]["operators"][0]
+    password = VAULT["vault_preventcare_console_operator_passwords"][technician["login"]]
+    login = _call("user.login", {"username": technician["login"], "password": password})
+    assert "result" in login, f"the technician cannot log in: {login.get('error')}"
+    # action 2 acknowledge + 4 message + 8 change severity; severity 3: Average (moderate).
+    done = _call(
+        "event.acknowledge",
+        {
+            "eventids": [problem["eventid"]],
+            "action": 2 | 4 | 8,
+            "message": "Diagnostic niveau 1 : service relancé à distance",
+            "severity": 3,
+        },
+        login["result"],
+    )
+    assert "result" in done, f"the technician could not triage: {done.get('error')}"
+    [seen] = api("problem.get", {"eventids": [problem["eventid"]], "output": "extend"})
+    assert (seen["acknowledged"], seen["severity"]) == ("1", "3")
+    scripts = api("script.get", {"output": ["scriptid", "name"], "filter": {"scope": 4}})
+    script = next(s for s in scripts if s["name"].startswith("PreventCare: message au client"))
+    sent = api("script.execute", {"scriptid": script["scriptid"], "eventid": problem["eventid"]})
+    assert sent["value"].strip() == "message (modérée) sent to 1 client contact(s)"
+
+
 @pytest.mark.req("ALR-01")
 @pytest.mark.req("SEC-04")
 def test_the_sites_resolved_mail_closes_the_problem():
@@ -462,7 +491,14 @@ def test_major_problems_escalate_to_level_2_an_hour_later_unless_resolved():
         "0",
         "5",
     )
-    groups = _group_ids(["PreventCare level 1", "PreventCare level 2"])
+    groups = _group_ids(
+        [
+            "PreventCare level 1",
+            "PreventCare level 2",
+            "PreventCare level 1 operators",
+            "PreventCare level 2 operators",
+        ]
+    )
     steps = {}
     for operation in action["operations"]:
         assert operation["operationtype"] == "0"  # send message
@@ -470,10 +506,13 @@ def test_major_problems_escalate_to_level_2_an_hour_later_unless_resolved():
         steps[(operation["esc_step_from"], operation["esc_step_to"])] = targets
     # Step 1 at once to level 1; step 2, one escalation period (1 h) later, to level 2. Zabbix
     # stops an escalation when its problem is resolved: "unless resolved".
-    assert steps == {("1", "1"): {"PreventCare level 1"}, ("2", "2"): {"PreventCare level 2"}}
+    assert steps == {
+        ("1", "1"): {"PreventCare level 1", "PreventCare level 1 operators"},
+        ("2", "2"): {"PreventCare level 2", "PreventCare level 2 operators"},
+    }
     assert action["pause_suppressed"] == "1"
     # Both levels hear of the resolution.
-    assert [op["operationtype"] for op in action["recoveryOperations"]] == ["11"]
+    assert [op["operationtype"] for op in action["recovery_operations"]] == ["11"]
     members = api(
         "user.get",
         {
@@ -483,11 +522,17 @@ def test_major_problems_escalate_to_level_2_an_hour_later_unless_resolved():
             "selectUsrgrps": ["name"],
         },
     )
-    addresses = {
-        u["usrgrps"][0]["name"]: {a for m in u["medias"] for a in m["sendto"]} for u in members
-    }
-    assert PROVIDER["teams"]["level1"]["email"] in addresses["PreventCare level 1"]
-    assert PROVIDER["teams"]["level2"]["email"] in addresses["PreventCare level 2"]
+    addresses: dict = {}
+    for user in members:
+        for group in user["usrgrps"]:
+            addresses.setdefault(group["name"], set()).update(
+                a for m in user["medias"] for a in m["sendto"]
+            )
+    for level in ("level1", "level2"):
+        team = PROVIDER["teams"][level]
+        name = f"PreventCare level {level[-1]}"
+        assert addresses[name] == {team["email"]}
+        assert addresses[f"{name} operators"] == {o["email"] for o in team["operators"]}
 
 
 # --------------------------------------------------------------------------- silence
