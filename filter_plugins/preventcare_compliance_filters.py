@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.preventcare_compliance import evaluate, load_tables
+from ansible.module_utils.preventcare_compliance import (
+    backup_jobs,
+    evaluate,
+    load_tables,
+    required_units,
+)
 from ansible.module_utils.preventcare_compliance_tools import tool_units
-from ansible.module_utils.preventcare_data import as_dict, as_list, plain
+from ansible.module_utils.preventcare_data import as_dict, plain
 from ansible.module_utils.preventcare_visit import plan, site_findings
 from ansible.module_utils.preventcare_windows_compliance import compliance_facts
 
@@ -17,16 +22,13 @@ def preventcare_compliance_probe(host, contract, since=None, platform="linux"):
     the variables of playbooks/tasks/compliance_windows.yml (Windows)."""
     compliance, thresholds = load_tables()
     contract = as_dict(plain(contract))
-    jobs = [
-        j.get("name") or "daily" for j in as_list(contract.get("backup")) if j.get("host") == host
-    ]
+    jobs = backup_jobs(contract, host)
     tool_specs = compliance["tools"][platform]
     units, packages = [], []
     for spec in tool_specs.values():
         units += tool_units(spec, jobs)
         packages += list(spec.get("packages") or {})
-    required = "linux_required_units" if platform == "linux" else "windows_required_services"
-    units += thresholds["params"][required]
+    units += required_units(thresholds, platform)
     probe = {
         "units": list(dict.fromkeys(units)),
         "packages": list(dict.fromkeys(packages)),

@@ -186,7 +186,10 @@ from datetime import datetime, timezone  # noqa: E402
 UTC = timezone.utc  # noqa: UP017
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.preventcare_linux_compliance import compliance_facts  # noqa: E402
+from ansible.module_utils.preventcare_linux_compliance import (  # noqa: E402
+    compliance_facts,
+    systemctl_blocks,
+)
 from ansible.module_utils.preventcare_smtp import SMTP_OPTIONS, relay_check  # noqa: E402
 
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
@@ -982,23 +985,11 @@ def parse_dnf_updateinfo(text):
 
 def parse_systemctl_show(text, wanted):
     """{unit: {LoadState, ActiveState}} from `systemctl show -p Id,LoadState,ActiveState`."""
-    units, current = {}, {}
-    blocks = []
-    for line in [*text.splitlines(), ""]:
-        if not line.strip():
-            if current:
-                blocks.append(current)
-            current = {}
-            continue
-        key, _, value = line.partition("=")
-        current[key] = value
-    # systemctl prints blocks in the order asked; Id of a missing unit is still the name.
-    for name, block in zip(wanted, blocks):  # noqa: B905 - Python 3.8 targets
-        units[name] = {
-            "LoadState": block.get("LoadState"),
-            "ActiveState": block.get("ActiveState"),
-        }
-    return units
+    blocks = systemctl_blocks(text, wanted)
+    return {
+        name: {"LoadState": block.get("LoadState"), "ActiveState": block.get("ActiveState")}
+        for name, block in blocks.items()
+    }
 
 
 _SS_USERS = re.compile(r'\("([^"]+)",pid=\d+')

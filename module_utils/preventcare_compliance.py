@@ -85,16 +85,27 @@ def load_tables():
     )
 
 
+def backup_jobs(contract, host):
+    """Names of the contract's backup jobs that run on `host` (default name: daily)."""
+    return [
+        j.get("name") or "daily"
+        for j in as_list(as_dict(contract).get("backup"))
+        if as_dict(j).get("host") == host
+    ]
+
+
+def required_units(thresholds, platform):
+    """The units (Linux) or services (Windows) MON-SYS-08's rules require."""
+    key = "linux_required_units" if platform == "linux" else "windows_required_services"
+    return list(thresholds["params"][key])
+
+
 def host_context(host, *, platform, contract, site, period_from, monitor_host, now, tables):
     """The Context of `host` from the contract, the site's history and the data tables."""
     compliance, thresholds = tables
     contract = as_dict(contract)
     items, params = thresholds["items"], thresholds["params"]
-    jobs = [
-        j.get("name") or "daily"
-        for j in as_list(contract.get("backup"))
-        if as_dict(j).get("host") == host
-    ]
+    jobs = backup_jobs(contract, host)
     by_item = {name: item["alert"] for name, item in items.items()}
     return Context(
         host=host,

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ansible.module_utils.preventcare_dossier import drift
+from ansible.module_utils.preventcare_linux_compliance import epoch
 
 DAY = 86400
-
-
-def epoch(text):
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _backup_metric(facts, name, job):

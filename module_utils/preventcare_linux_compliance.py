@@ -283,8 +283,9 @@ def boots(g, since):
 # ---------------------------------------------------------------- parsers (pure)
 
 
-def parse_unit_states(text, names):
-    """{unit: {present, active, enabled}} from `systemctl show -p Id,LoadState,...` blocks."""
+def systemctl_blocks(text, names):
+    """{unit: {property: value}} of `systemctl show -p ... -- UNIT...` output: one blank-line
+    separated block per unit, in the order asked (a missing unit still gets its block)."""
     blocks, current = [], {}
     for line in [*text.splitlines(), ""]:
         if not line.strip():
@@ -294,16 +295,21 @@ def parse_unit_states(text, names):
             continue
         key, _, value = line.partition("=")
         current[key] = value
-    states = {}
-    for name, block in zip(names, blocks):  # noqa: B905 - systemctl answers in order
-        states[name] = {
-            "present": block.get("LoadState") not in (None, "not-found"),
-            "active": block.get("ActiveState") == "active",
-            "enabled": block.get("UnitFileState") in ("enabled", "static", "alias", "generated"),
+    return dict(zip(names, blocks))  # noqa: B905 - systemctl answers in order
+
+
+def parse_unit_states(text, names):
+    """{unit: {present, active, enabled}} from `systemctl show -p Id,LoadState,...` blocks."""
+    blocks = systemctl_blocks(text, names)
+    return {
+        name: {
+            "present": blocks.get(name, {}).get("LoadState") not in (None, "not-found"),
+            "active": blocks.get(name, {}).get("ActiveState") == "active",
+            "enabled": blocks.get(name, {}).get("UnitFileState")
+            in ("enabled", "static", "alias", "generated"),
         }
-    for name in names:
-        states.setdefault(name, {"present": False, "active": False, "enabled": False})
-    return states
+        for name in names
+    }
 
 
 def parse_dpkg_versions(text):

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ import jinja2
 import jsonschema
 from ansible.module_utils.preventcare_data import REQUIREMENT_ID, plain
 from ansible.module_utils.preventcare_secrets import scrub, secret_forms
+from ansible.module_utils.preventcare_sensors import write_atomically
 from ansible.module_utils.preventcare_verdict import LANGUAGES, STATUSES, load_texts
 
 SCHEMA_VERSION = 1
@@ -217,17 +217,7 @@ def create_run_dir(reports_root, client, run_id):
 
 def write_file(path, text) -> None:
     """Write beside the target, then rename: a reader never sees half a file; mode 0640."""
-    folder = os.path.dirname(os.fspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, text, FILE_MODE, suffix=".tmp")
 
 
 # ---------------------------------------------------------------- scrubbing

@@ -305,10 +305,11 @@ def render_textfile(samples, descriptions: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_atomically(path: str, text: str, mode: int = 0o644):
-    """Write then rename in the same folder: node_exporter never reads half a file."""
-    folder = os.path.dirname(path) or "."
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".prom", dir=folder)
+def write_atomically(path: str, text: str, mode: int = 0o644, suffix: str = ".prom"):
+    """Write then rename in the same folder: a reader (node_exporter, a person opening a
+    report) never sees half a file."""
+    folder = os.path.dirname(os.fspath(path)) or "."
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
