@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from ansible.module_utils.preventcare_report import (
 )
 
 RUN_ID = "20261201T101500Z"
+BIN = Path(__file__).resolve().parents[2] / "bin"
 
 
 def _mode(path: Path) -> int:
@@ -53,18 +55,34 @@ def test_an_existing_run_folder_is_never_reused(tmp_path):
     assert (first / "prerequisites.json").read_text() == "first run"
 
 
-def _create(args):
-    root, barrier = args
-    barrier.wait()
-    return str(create_run_dir(root, "martin", RUN_ID))
+# Each worker is a fresh interpreter (not a fork of pytest, whose threads - the SMTP
+# servers of earlier tests - can hold a lock at fork time and hang the child): it waits
+# for the start file, then creates its folder and prints it.
+_WORKER = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+import preventcare_env
+from ansible.module_utils.preventcare_report import create_run_dir
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.001)
+print(create_run_dir(sys.argv[2], "martin", sys.argv[4]))
+"""
 
 
 def test_concurrent_runs_with_the_same_id_get_one_folder_each(tmp_path):
     workers = 8
-    with multiprocessing.Manager() as manager:
-        barrier = manager.Barrier(workers)
-        with multiprocessing.Pool(workers) as pool:
-            folders = pool.map(_create, [(tmp_path, barrier)] * workers)
+    start = tmp_path / "start"
+    reports = tmp_path / "reports"
+    command = [sys.executable, "-c", _WORKER, str(BIN), str(reports), str(start), RUN_ID]
+    children = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(workers)
+    ]
+    start.touch()
+    folders = []
+    for child in children:
+        out, _ = child.communicate(timeout=60)
+        assert child.returncode == 0
+        folders.append(out.strip())
     assert len(set(folders)) == workers
     assert RUN_ID in {Path(f).name for f in folders}
 
