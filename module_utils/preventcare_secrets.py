@@ -7,6 +7,8 @@ secrets the same way; the Windows SMTP script writes the same mask.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 MASK = "********"
 # Shorter values would garble every report without protecting anything.
@@ -54,3 +56,35 @@ def scrub(value, forms=(), patterns=()):
     if isinstance(value, list):
         return [scrub(v, forms, patterns) for v in value]
     return value
+
+
+_BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_STANDARD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+BCRYPT_ROUNDS = 10
+
+
+def bcrypt_salt(password: str, context: str) -> str:
+    """22 bcrypt-base64 characters (128 bits) derived from the password and a context.
+
+    The same password for the same host gives the same salt, hence the same hash: the web
+    configuration files that carry it change only when the password does (idempotence).
+    Different hosts get different salts, and the salt reveals nothing of the password.
+    """
+    digest = hmac.new(password.encode(), f"preventcare-bcrypt:{context}".encode(), hashlib.sha256)
+    standard = base64.b64encode(digest.digest()[:16]).decode()[:22]
+    return standard.translate(str.maketrans(_STANDARD_ALPHABET, _BCRYPT_ALPHABET))
+
+
+def bcrypt_hash(password: str, context: str, rounds: int = BCRYPT_ROUNDS) -> str:
+    """The bcrypt hash ($2b$) that exporter-toolkit's basic_auth_users expects (SEC-03).
+
+    ValueError when the password is empty or the bcrypt package (in the lock) is missing.
+    """
+    if not isinstance(password, str) or not password:
+        raise ValueError("the password to hash is empty")
+    try:
+        import bcrypt  # noqa: PLC0415 - only the controller's filters need it
+    except ImportError:
+        raise ValueError("no bcrypt on the controller: install the bcrypt Python package") from None
+    setting = f"$2b${rounds:02d}${bcrypt_salt(password, context)}"
+    return bcrypt.hashpw(password.encode(), setting.encode()).decode()

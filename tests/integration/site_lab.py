@@ -15,6 +15,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -43,9 +44,13 @@ PROMETHEUS = "http://127.0.0.1:9090"
 # How the containers reach this machine (podman writes it into their /etc/hosts).
 HOST_FROM_CONTAINERS = "host.containers.internal"
 
+# GET argv[1], as the stack's web user argv[2]:argv[3] when given (SEC-03).
 _FETCH = (
-    "import sys, urllib.request; "
-    "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=15).read().decode())"
+    "import base64, sys, urllib.request; request = urllib.request.Request(sys.argv[1]); "
+    "auth = sys.argv[2:4]; "
+    "auth and request.add_header('Authorization', 'Basic ' + "
+    "base64.b64encode(':'.join(auth).encode()).decode()); "
+    "sys.stdout.write(urllib.request.urlopen(request, timeout=15).read().decode())"
 )
 
 __all__ = [
@@ -144,8 +149,9 @@ class SiteLab:
     """Containers PREFIX-HOST on network PREFIX (SUBNET_PREFIX.0/24), and their inventory."""
 
     workdir: Path
-    prefix: str = "preventcare-e2e"
-    subnet_prefix: str = "10.89.211"  # /24; each lab (test, footprint) has its own
+    # Overridable so that two engineers' runs on one machine do not share names.
+    prefix: str = os.environ.get("PREVENTCARE_E2E_PREFIX", "preventcare-e2e")
+    subnet_prefix: str = os.environ.get("PREVENTCARE_E2E_SUBNET", "10.89.211")  # /24, one per lab
     monitor: str = "mon01"
     servers: tuple[str, ...] = ("srv-lin01",)
     inventory: Path | None = None
@@ -176,6 +182,8 @@ class SiteLab:
         for host in self.hosts:
             podman("run", "-d", "--name", self.container(host), "--hostname", host,
                    "--network", self.network, "--network-alias", host, "--ip", self.address(host),
+                   # NET_ADMIN: the servers' nftables firewall (SEC-03) in their own namespace.
+                   "--cap-add", "NET_ADMIN",
                    "--systemd=always", self.image, "/sbin/init")  # fmt: skip
         for host in self.hosts:
             self.exec(host, "systemctl", "is-system-running", "--wait", timeout=90, check=False)
@@ -262,8 +270,19 @@ class SiteLab:
         return done
 
     # ---- the monitor host's APIs (they answer on its loopback only, SEC-03)
+    def web_credentials(self) -> list[str]:
+        """The stack's web user and password (SEC-03), from the lab's inventory."""
+        folder = (self.inventory or self.workdir / "inventory") / "group_vars" / "all"
+        contract = yaml.safe_load((folder / "preventcare.yml").read_text(encoding="utf-8"))
+        auth = (contract["preventcare"].get("monitoring") or {}).get("web_auth")
+        if not auth:
+            return []
+        secrets = yaml.safe_load((folder / "vault.yml").read_text(encoding="utf-8"))
+        return [auth["username"], secrets[auth["password"].strip("{} ")]]
+
     def api(self, url: str):
-        done = self.exec(self.monitor, "python3", "-c", _FETCH, url, timeout=30)
+        arguments = [url, *self.web_credentials()]
+        done = self.exec(self.monitor, "python3", "-c", _FETCH, *arguments, timeout=30)
         return json.loads(done.stdout)
 
     @staticmethod

@@ -24,13 +24,28 @@ BLACKBOX = "http://127.0.0.1:9115"
 
 def container(name: str) -> str:
     """Testinfra spec of the container that plays inventory host `name` (molecule.yml)."""
-    return f"podman://pcmon-{name}"
+    return f"podman://pcs-mon-{name}"
 
 
-_FETCH = (
-    "import sys, urllib.request; "
-    "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=15).read().decode())"
-)
+# GET argv[1] with basic auth argv[2]:argv[3] (empty: none), trusting the CA file argv[4]
+# (empty: the system's); prints the body, or "HTTP <code>" / "ERROR <reason>" on failure.
+_FETCH = """
+import base64, ssl, sys, urllib.error, urllib.request
+url, user, password, ca = (sys.argv[1:] + ["", "", ""])[:4]
+request = urllib.request.Request(url)
+if user:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    request.add_header("Authorization", "Basic " + token)
+context = ssl.create_default_context(cafile=ca or None)
+try:
+    sys.stdout.write(urllib.request.urlopen(request, timeout=15, context=context).read().decode())
+except urllib.error.HTTPError as exc:
+    sys.stdout.write(f"HTTP {exc.code}")
+except (urllib.error.URLError, OSError) as exc:
+    sys.stdout.write(f"ERROR {getattr(exc, 'reason', exc)}")
+"""
+# Where monitor_agent puts the site CA on every Linux server.
+SITE_CA = "/etc/prometheus/preventcare-tls/ca.pem"
 
 
 def contract() -> dict:
@@ -50,9 +65,31 @@ def thresholds() -> dict:
     return yaml.safe_load((ROOT / "data" / "thresholds.yml").read_text(encoding="utf-8"))
 
 
+def web_credentials() -> tuple[str, str]:
+    """The user and password that Prometheus, Alertmanager and blackbox ask for (SEC-03)."""
+    return contract()["monitoring"]["web_auth"]["username"], vault()[
+        "vault_preventcare_web_password"
+    ]
+
+
+def exporter_credentials() -> tuple[str, str]:
+    """The user and password the exporters ask for (SEC-03)."""
+    user = contract()["monitoring"]["exporter_auth"]["username"]
+    return user, vault()["vault_preventcare_exporter_password"]
+
+
+def get(host, url: str, credentials=None, ca: str = "") -> str:
+    """GET a URL from inside a container: the body, or "HTTP <code>" / "ERROR <reason>"."""
+    user, password = credentials or ("", "")
+    arguments = " ".join(shlex.quote(a) for a in (url, user, password, ca))
+    return host.check_output(f"python3 -c {shlex.quote(_FETCH)} {arguments}")
+
+
 def fetch(host, url: str) -> str:
-    """GET a URL from inside the monitor host (its APIs answer on loopback only)."""
-    return host.check_output(f"python3 -c {shlex.quote(_FETCH)} {shlex.quote(url)}")
+    """GET a URL of the stack from inside the monitor host (loopback only), as its user."""
+    body = get(host, url, web_credentials())
+    assert not body.startswith(("HTTP ", "ERROR ")), f"{url}: {body}"
+    return body
 
 
 def api(host, url: str):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import SITE_CA, exporter_credentials, get
 
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 HARDWARE_COLLECTORS = ("mdadm", "hwmon", "powersupplyclass", "tapestats", "netclass")
@@ -24,11 +25,9 @@ def _listen(host) -> str:
 
 
 def _own_metrics(host) -> str:
-    return host.check_output(
-        "python3 -c 'import sys, urllib.request; "
-        "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "
-        f"http://{_listen(host)}/metrics"
-    )
+    body = get(host, f"https://{_listen(host)}/metrics", exporter_credentials(), SITE_CA)
+    assert not body.startswith(("HTTP ", "ERROR ")), body
+    return body
 
 
 @pytest.mark.req("MON-SYS-09")

@@ -142,6 +142,8 @@ def test_every_linux_server_is_scraped_and_up(monitor):
     assert set(nodes) == set(LINUX_HOSTS)
     for name, target in nodes.items():
         assert target["health"] == "up", f"{name}: {target['lastError']}"
+        # SEC-03: over TLS, with the exporters' credentials.
+        assert target["scrapeUrl"].startswith("https://")
         assert target["scrapeUrl"].endswith(":9100/metrics")
 
 
