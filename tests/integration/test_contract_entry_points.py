@@ -138,7 +138,11 @@ def test_action_plugin_fails_with_every_problem_and_no_traceback(tmp_path):
     inventory = tmp_path / "inv"
     shutil.copytree(EXAMPLE, inventory)
     group_all = inventory / "group_vars" / "all"
-    (group_all / "vault.yml").write_text(f"---\nvault_preventcare_smtp_password: {SECRET}\n")
+    vault = (group_all / "vault.yml").read_text()
+    (group_all / "vault.yml").write_text(
+        vault.replace("vault_preventcare_smtp_password: example-not-a-secret",
+                      f"vault_preventcare_smtp_password: {SECRET}")
+    )  # fmt: skip
     contract = group_all / "preventcare.yml"
     text = contract.read_text()
     for old, new in [
