@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.module_utils import preventcare_report as report
-from ansible.module_utils.preventcare_contract import contract_contacts, contract_secrets
+from ansible.module_utils.preventcare_contract import contacts_from_vars, contract_secrets
 from ansible.module_utils.preventcare_visit import visit_section
 
 # ansible-core 2.19 (the pinned one) hands inline vault values to plugins still encrypted.
@@ -155,7 +155,7 @@ class ActionModule(ActionBase):
                 kind,
                 secrets=secrets,
                 visit=visit,
-                contacts=self._contacts(task_vars),
+                contacts=contacts_from_vars(task_vars, self._templar.template),
             )
         except report.ReportError as exc:
             return {**result, "failed": True, "msg": f"preventcare_write_report: {exc}"}
@@ -174,12 +174,12 @@ class ActionModule(ActionBase):
             try:
                 # Never an existing folder: a run with the same id gets a new one (no report
                 # is lost); the document names the folder it is in.
-                texts = {fmt: report.render(document, fmt, self._templates()) for fmt in formats}
+                texts = report.render_all(document, formats, self._templates())
                 client = document["client"]["id"]
                 folder = str(report.create_run_dir(dest, client, document["run_id"]))
                 if os.path.basename(folder) != document["run_id"]:
                     document["run_id"] = os.path.basename(folder)
-                    texts = {f: report.render(document, f, self._templates()) for f in formats}
+                    texts = report.render_all(document, formats, self._templates())
                 files = {fmt: os.path.join(folder, report.file_name(kind, fmt)) for fmt in formats}
                 for fmt, path in files.items():
                     report.write_file(path, texts[fmt])
@@ -258,17 +258,6 @@ class ActionModule(ActionBase):
                 "playbooks/validate_contract.yml)"
             )
         return kind, list(dict.fromkeys(formats)), os.path.abspath(os.path.expanduser(dest))
-
-    def _contacts(self, task_vars):
-        """The contacts as the contract writes them, read here on the controller: the validated
-        contract masks them, and they never pass through a printed variable (SEC-02)."""
-        raw = task_vars.get("preventcare")
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("contacts"), list):
-            return None
-        try:
-            return contract_contacts({"contacts": self._templar.template(raw["contacts"])})
-        except AnsibleError:
-            return None
 
     def _secrets(self, task_vars):
         """Every password value this task can see: the contract's secrets (SMTP, remote_write,

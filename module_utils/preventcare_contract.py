@@ -31,6 +31,7 @@ from ansible.module_utils.preventcare_problems import Problem, closest, did_you_
 from ansible.module_utils.preventcare_problems import format_problems as list_problems
 from ansible.module_utils.preventcare_secrets import MASK, secret_forms
 from ansible.module_utils.preventcare_secrets import scrub as scrub_value
+from ansible.module_utils.preventcare_sizing import CONTRACT_USERS_MIN
 from ansible.module_utils.preventcare_thresholds import load_thresholds, merge_overrides
 
 SCHEMA_VERSION = 1
@@ -641,8 +642,8 @@ def _check_public_ip(value, out):
 
 
 # SET-05: 1 or 2 days below 50 users (sized from the contract by the set-up day); from 50
-# users the booklet leaves the duration to the contract.
-SETUP_DURATION_FROM_USERS = 50
+# users the booklet leaves the duration to the contract (preventcare_sizing's rule).
+SETUP_DURATION_FROM_USERS = CONTRACT_USERS_MIN
 
 
 def _check_setup_duration(client: dict, out):
@@ -740,6 +741,23 @@ def _check_semantics(data: dict, hosts, out: _Collector):
     _check_date(("attestations", "server_room_phone", "date"), phone.get("date"), out)
     _check_date(("homologation", "date"), _dict(data.get("homologation")).get("date"), out)
     _check_date(("client", "contract_start"), _dict(data.get("client")).get("contract_start"), out)
+    _check_waivers(data, hosts, out)
+
+
+def _check_waivers(data, hosts, out):
+    for index, item in enumerate(_list(data.get("waivers"))):
+        waiver = _dict(item)
+        reason = waiver.get("reason")
+        if isinstance(reason, str) and not is_opaque(reason) and not reason.strip():
+            out.add(
+                ("waivers", index, "reason"),
+                "is blank: a waiver without a reason cannot go into the technical document",
+                "write why the set-up goes on without this prerequisite, as agreed with the client",
+            )
+        host = waiver.get("host")
+        if isinstance(host, str) and host != "contract" and hosts:
+            _check_host(("waivers", index, "host"), host, hosts, out, "the waiver covers a host")
+        _check_date(("waivers", index, "date"), waiver.get("date"), out)
 
 
 # The first windows_exporter release whose metric names are all those the Windows rules use:
@@ -1215,6 +1233,23 @@ def contract_contacts(data) -> list[dict]:
     state = {"nodes": 0, "active": set(), "too_big": False}
     plain = _plain(_dict(data).get("contacts"), ("contacts",), _Collector(), state)
     return [c for c in _list(plain) if isinstance(c, dict)]
+
+
+def contacts_from_vars(task_vars, template) -> list[dict] | None:
+    """The contacts as the contract writes them, for an action plugin that writes one of the
+    two documents allowed to show them (SEC-02): read from the `preventcare` variable on the
+    controller (the validated contract masks them), templated with `template` (the plugin's
+    templar), so they never pass through a printed variable. None when absent or unreadable.
+    """
+    from ansible.errors import AnsibleError  # noqa: PLC0415 - action plugins only
+
+    raw = task_vars.get("preventcare")
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("contacts"), list):
+        return None
+    try:
+        return contract_contacts({"contacts": template(raw["contacts"])})
+    except AnsibleError:
+        return None
 
 
 def mask_people(result: dict) -> dict:

@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-import icalendar  # the controller's lock has it; this runs on the controller only
+from ansible.module_utils.preventcare_calendar import next_visit as calendar_next_visit
 
 SCHEMA_VERSION = 1
 STATUSES = ("PASS", "WARN", "FAIL", "UNREACHABLE", "NOT_APPLICABLE", "DECLARED")
@@ -94,30 +94,14 @@ def read_sheet(path):
 
 
 def next_visit(ics_path, now):
-    """(the first planned visit at or after now as ISO 8601, or None) from a visit-plan.ics."""
+    """(the first planned visit on or after now's date, ISO 8601, or None) from a visit-plan.ics."""
     try:
-        calendar = icalendar.Calendar.from_ical(Path(ics_path).read_bytes())
+        text = Path(ics_path).read_bytes()
+        return calendar_next_visit(text, now.date())
     except OSError as exc:
         raise SheetError(f"cannot read it: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, KeyError) as exc:
         raise SheetError(f"it is not an iCalendar file ({exc})") from None
-    upcoming = []
-    for event in calendar.walk("VEVENT"):
-        start = event.get("DTSTART")
-        if start is None:
-            continue
-        value = start.dt
-        if isinstance(value, datetime.datetime):
-            moment = value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
-            if moment >= now:
-                upcoming.append(
-                    (moment, moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ"))
-                )
-        elif isinstance(value, datetime.date):
-            moment = datetime.datetime.combine(value, datetime.time(), datetime.UTC)
-            if value >= now.date():
-                upcoming.append((moment, value.isoformat()))
-    return min(upcoming)[1] if upcoming else None
 
 
 def _runs(client_dir):

@@ -456,16 +456,23 @@ def _result_count(document):
     return sum(len(h["results"]) for h in document["hosts"])
 
 
-def render(document, fmt, templates_dir):
-    """The document as text in one of FORMATS."""
+def render(document, fmt, templates_dir, evidence=None):
+    """The document as text in one of FORMATS (`evidence`: render_all's shared _Evidence)."""
     if fmt == "json":
         indent = 2 if _result_count(document) <= INDENT_LIMIT else None
         return json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
+    evidence = evidence or _Evidence(document)
     if fmt == "junit":
-        return render_junit(document)
+        return render_junit(document, evidence)
     if fmt in ("md", "html"):
-        return _render_template(document, fmt, templates_dir)
+        return _render_template(document, fmt, templates_dir, evidence)
     raise ReportError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def render_all(document, formats, templates_dir):
+    """{format: text} for each of `formats`, each result's evidence serialised once for all."""
+    evidence = _Evidence(document)
+    return {fmt: render(document, fmt, templates_dir, evidence) for fmt in formats}
 
 
 def _md_escape(text):
@@ -482,23 +489,34 @@ def _md_code(text):
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _compact(value, limit=300):
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _pretty(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
 
 
-def _evidence_text(document):
-    """How a page shows evidence: indented for a reader, or on one line (Python's C encoder)
-    for a fleet-sized sheet, where indentation would take most of the rendering time."""
-    if _result_count(document) <= INDENT_LIMIT:
-        return _pretty
-    return lambda value: json.dumps(
-        value, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")
-    )
+class _Evidence:
+    """How the pages show evidence: `page` indented for a reader, or on one line for a
+    fleet-sized sheet (indentation would take most of the rendering time); `line` on one
+    line, cut at 300 characters (Markdown). The one-line text of each evidence is made once
+    per document (by identity: the document holds every value while it is rendered)."""
+
+    def __init__(self, document):
+        self._lines = {}
+        self._indent = _result_count(document) <= INDENT_LIMIT
+
+    def _one_line(self, value):
+        key = id(value)
+        text = self._lines.get(key)
+        if text is None:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+            self._lines[key] = text
+        return text
+
+    def page(self, value):
+        return _pretty(value) if self._indent else self._one_line(value)
+
+    def line(self, value, limit=300):
+        text = self._one_line(value)
+        return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _area(check):
@@ -527,8 +545,6 @@ def _environment(templates_dir):
     env.filters.update(
         md=_md_escape,
         md_code=_md_code,
-        compact=_compact,
-        pretty=_pretty,
         areas=_areas,
         in_area=_in_area,
         worst=lambda results: worst(r["status"] for r in results),
@@ -536,10 +552,10 @@ def _environment(templates_dir):
     return env
 
 
-def _render_template(document, fmt, templates_dir):
+def _render_template(document, fmt, templates_dir, evidence):
     env = _environment(templates_dir)
     names = [f"{document['kind']}.{fmt}.j2", f"report.{fmt}.j2"]
-    env.filters["pretty"] = _evidence_text(document)
+    env.filters.update(pretty=evidence.page, compact=evidence.line)
     template = env.select_template(names)
     labels = LABELS[document["language"]]
     return template.render(
@@ -549,12 +565,15 @@ def _render_template(document, fmt, templates_dir):
         statuses=STATUSES,
         host_label=lambda host: _host_label(host, labels),
         json_file=file_name(document["kind"], "json"),
+        # Looked up once per result row: a dict, not a scan of the requirements.
+        requirement_names={r["id"]: r["name"] for r in document["requirements"]},
     )
 
 
-def render_junit(document):
+def render_junit(document, evidence=None):
     """JUnit XML: one testsuite per host, one testcase per result ("PRE-02 static_addressing")."""
     labels = LABELS[document["language"]]
+    evidence_text = (evidence or _Evidence(document)).page
     suites = ET.Element("testsuites", name=_xml(_suite_name(document)))
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for section in document["hosts"]:
@@ -568,7 +587,7 @@ def render_junit(document):
                 classname=_xml(section["host"]),
                 name=_xml(f"{result['requirement']} {result['check']}"),
             )
-            parts = (result["title"], result["hint"], _pretty(result["evidence"]))
+            parts = (result["title"], result["hint"], evidence_text(result["evidence"]))
             detail = _xml("\n".join(p for p in parts if p))
             status = result["status"]
             if status == "FAIL":
@@ -605,6 +624,31 @@ def _suite_name(document):
 def _xml(text):
     """Text XML 1.0 can carry (control characters from a host's output are dropped)."""
     return _XML_INVALID.sub("", str(text))
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_run_files(dest, client_id, run_id, files):
+    """Write {file name: text or bytes} into this run's folder dest/<client id>/<run id>/.
+
+    The set-up day's reports share one run folder: the prerequisites report created it, the
+    technical document joins it; when it is missing it is created as create_run_dir does.
+    Each file is written atomically, mode 0640. Returns {name: path}. OSError propagates
+    for the caller to name the folder.
+    """
+    check_run_id(run_id)
+    if not isinstance(client_id, str) or not _SAFE_SEGMENT.match(client_id):
+        raise ReportError(f"client id {client_id!r} cannot name a folder")
+    folder = os.path.join(dest, client_id, run_id)
+    if not os.path.isdir(folder):
+        folder = str(create_run_dir(dest, client_id, run_id))
+    written = {}
+    for name, data in files.items():
+        path = os.path.join(folder, name)
+        write_file(path, data)
+        written[name] = path
+    return written
 
 
 # ---------------------------------------------------------------- schema

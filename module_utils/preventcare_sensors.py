@@ -305,14 +305,18 @@ def render_textfile(samples, descriptions: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_atomically(path: str, text: str, mode: int = 0o644, suffix: str = ".prom"):
+def write_atomically(path: str, text: str | bytes, mode: int = 0o644, suffix: str = ".prom"):
     """Write then rename in the same folder: a reader (node_exporter, a person opening a
-    report) never sees half a file."""
+    report) never sees half a file. Bytes are written as they are (a PDF)."""
     folder = os.path.dirname(os.fspath(path)) or "."
     handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(text)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

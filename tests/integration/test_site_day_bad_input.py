@@ -60,6 +60,20 @@ def _inventory(tmp_path: Path, edit) -> Path:
             marks=pytest.mark.req("ALR-01"),
             id="relay-missing",
         ),
+        pytest.param(
+            lambda c: c.update(
+                waivers=[{"requirement": "PRE-02", "author": "Julien Roche", "date": "2026-12-01"}]
+            ),
+            "preventcare.waivers[0].reason: missing required key 'reason'",
+            marks=pytest.mark.req("PRE-04"),
+            id="waiver-without-reason",
+        ),
+        pytest.param(
+            lambda c: c["client"].update(users=60),
+            "preventcare.client.setup_duration_days: is missing: the client has 60 users",
+            marks=pytest.mark.req("SET-05"),
+            id="60-users-no-duration",
+        ),
     ],
 )
 def test_site_day_stops_on_a_bad_contract_before_any_host(tmp_path, edit, expected):
@@ -69,3 +83,5 @@ def test_site_day_stops_on_a_bad_contract_before_any_host(tmp_path, edit, expect
     # The example's servers do not exist: reaching any of them would show as UNREACHABLE.
     assert "UNREACHABLE" not in output
     assert "PLAY [Record each Linux server" not in output
+    assert "PLAY [Gather the prerequisite evidence" not in output
+    assert "Traceback" not in output

@@ -717,3 +717,63 @@ def test_recursive_alias_and_deep_nesting_are_reported(tmp_path):
         node.append([])
         node = node[0]
     assert "nested too deeply" in format_problems(validate_contract(deep), "f")
+
+
+# ------------------------------------------------------------------ set-up day (issue 13)
+
+
+@pytest.mark.req("SET-05")
+def test_a_contract_with_60_users_and_no_set_up_duration_names_the_field_to_add():
+    data = _example()
+    data["client"]["users"] = 60
+    problems, text = _report(data)
+    assert [p.path for p in problems] == ["preventcare.client.setup_duration_days"]
+    assert "(60 here)" in text and "SET-05" in text
+    data["client"]["setup_duration_days"] = 3
+    assert _report(data)[0] == []
+
+
+@pytest.mark.req("SET-05")
+def test_below_50_users_the_set_up_duration_may_be_absent():
+    data = _example()
+    data["client"]["users"] = 49
+    assert _report(data)[0] == []
+
+
+def _waiver(**changes):
+    waiver = {
+        "requirement": "PRE-02",
+        "check": "public_ip",
+        "reason": "Fixed IP ordered from the operator, delivery on 2026-12-15",
+        "author": "Julien Roche",
+        "date": "2026-12-01",
+    }
+    waiver.update(changes)
+    return {k: v for k, v in waiver.items() if v is not None}
+
+
+@pytest.mark.req("PRE-04")
+def test_a_waiver_with_its_reason_author_and_date_is_accepted():
+    data = _example()
+    data["waivers"] = [_waiver(), _waiver(requirement="PRE-03", check=None, host="srv-lin01")]
+    assert _report(data)[0] == []
+
+
+@pytest.mark.req("PRE-04")
+@pytest.mark.parametrize(
+    ("changes", "path", "words"),
+    [
+        ({"reason": None}, "preventcare.waivers[0].reason", "missing required key 'reason'"),
+        ({"reason": "   "}, "preventcare.waivers[0].reason", "a waiver without a reason"),
+        ({"author": None}, "preventcare.waivers[0].author", "missing required key 'author'"),
+        ({"date": "1/12/2026"}, "preventcare.waivers[0].date", "is not a date"),
+        ({"host": "srv-nowhere"}, "preventcare.waivers[0].host", "not a host of the inventory"),
+        ({"requirement": "SET-01"}, "preventcare.waivers[0].requirement", "SET-01"),
+    ],
+)
+def test_a_waiver_without_a_reason_or_with_a_wrong_field_is_refused(changes, path, words):
+    data = _example()
+    data["waivers"] = [_waiver(**changes)]
+    problems, text = _report(data)
+    assert path in [p.path for p in problems], text
+    assert words in text
