@@ -1,16 +1,21 @@
 """The PreventCare Monitor agent as the engineer finds it on every Linux server."""
 
-# The hosts are the scenario's three Linux containers (molecule.yml, verifier).
-
 from __future__ import annotations
 
 import re
 
 import pytest
-from helpers import SITE_CA, exporter_credentials, get
+import testinfra
+from helpers import LINUX_HOSTS, SITE_CA, container, exporter_credentials, get
 
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 HARDWARE_COLLECTORS = ("mdadm", "hwmon", "powersupplyclass", "tapestats", "netclass")
+
+
+@pytest.fixture(scope="module", params=LINUX_HOSTS)
+def host(request):
+    """Each Linux server of the site (the relay, also a verifier host, runs no agent)."""
+    return testinfra.get_host(container(request.param))
 
 
 def _args(host) -> str:

@@ -1,4 +1,4 @@
-"""What the monitor tests share: the project's data and the monitor host's HTTP APIs."""
+"""What the site's tests share: the scenario's contract and the monitor host's HTTP APIs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import podman_lab  # noqa: E402
 
-EXAMPLE = ROOT / "inventories" / "example"
+# The scenario's inventory: the example contract with a real relay (molecule.yml).
+INVENTORY = Path(__file__).resolve().parents[1] / "inventory"
 LINUX_HOSTS = ("mon01", "srv-lin01", "srv-lin02")
 WINDOWS_HOSTS = ("srv-ad01", "srv-app01")
 PROMETHEUS = "http://127.0.0.1:9090"
@@ -24,7 +25,7 @@ BLACKBOX = "http://127.0.0.1:9115"
 
 def container(name: str) -> str:
     """Testinfra spec of the container that plays inventory host `name` (molecule.yml)."""
-    return f"podman://pcs-mon-{name}"
+    return f"podman://pcd-{name}"
 
 
 # GET argv[1] with basic auth argv[2]:argv[3] (empty: none), trusting the CA file argv[4]
@@ -49,14 +50,14 @@ SITE_CA = "/etc/prometheus/preventcare-tls/ca.pem"
 
 
 def contract() -> dict:
-    """The example contract the scenario converges (raw, before validation)."""
-    text = (EXAMPLE / "group_vars" / "all" / "preventcare.yml").read_text(encoding="utf-8")
+    """The contract the scenario converges (raw, before validation)."""
+    text = (INVENTORY / "group_vars" / "all" / "preventcare.yml").read_text(encoding="utf-8")
     return yaml.safe_load(text)["preventcare"]
 
 
 def vault() -> dict:
-    """The example's clear-text vault (dummy secrets)."""
-    text = (EXAMPLE / "group_vars" / "all" / "vault.yml").read_text(encoding="utf-8")
+    """The scenario's clear-text vault (dummy secrets)."""
+    text = (INVENTORY / "group_vars" / "all" / "vault.yml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

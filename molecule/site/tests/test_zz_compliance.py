@@ -19,11 +19,13 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
 import testinfra
 import yaml
+from helpers import PROMETHEUS, api
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -32,10 +34,14 @@ from ansible_cli import run, run_playbook  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / ".cache" / "molecule-artifacts" / "compliance"
-DOWN = "pc-sensors-srv-down"
-server = testinfra.get_host("podman://pc-sensors-srv-lin01")
-monitor = testinfra.get_host("podman://pc-sensors-mon01")
-HOSTS = {"mon01": monitor, "srv-lin01": server}
+DOWN = "pcd-srv-down"
+server = testinfra.get_host("podman://pcd-srv-lin01")
+monitor = testinfra.get_host("podman://pcd-mon01")
+HOSTS = {
+    "mon01": monitor,
+    "srv-lin01": server,
+    "srv-lin02": testinfra.get_host("podman://pcd-srv-lin02"),
+}
 # What could change on a server: its packages, its configuration, its units.
 SNAPSHOT = (
     "sha256sum /var/lib/dpkg/status; find /etc -xdev -printf '%p %s %T@\\n' | sort | sha256sum; "
@@ -53,13 +59,9 @@ def _sh(host, script: str, check: bool = True):
 
 
 def _prometheus(query: str) -> list:
-    fetch = (
-        "import json, sys, urllib.parse, urllib.request; "
-        "q = urllib.parse.urlencode({'query': sys.argv[1]}); "
-        "print(urllib.request.urlopen('http://127.0.0.1:9090/api/v1/query?' + q).read().decode())"
-    )
-    out = _sh(monitor, f"python3 -c {shlex.quote(fetch)} {shlex.quote(query)}").stdout
-    return json.loads(out)["data"]["result"]
+    return api(monitor, f"{PROMETHEUS}/api/v1/query?{urllib.parse.urlencode({'query': query})}")[
+        "data"
+    ]["result"]
 
 
 def _probe_package(version: str) -> Path:
@@ -282,7 +284,7 @@ def test_the_anomalies_list_the_alert_raised_during_the_test(sheet):
 def test_the_run_changed_nothing_on_any_host(sheet):
     assert sheet["before"] == sheet["after"]
     recap = sheet["out"][sheet["out"].rindex("PLAY RECAP") :]
-    for host in ("mon01", "srv-lin01"):
+    for host in HOSTS:
         line = next(line for line in recap.splitlines() if line.startswith(host))
         assert re.search(r"changed=0\b", line), line
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
+from helpers import SITE_CA, exporter_credentials, get
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "module_utils"))
@@ -33,8 +34,8 @@ MAILBOX = CONTRACT["surveillance_mailbox"]
 TEXTFILE = "/var/lib/prometheus/node-exporter"
 SPOOL = "/var/mail/surveillance"
 
-server = testinfra.get_host("podman://pc-sensors-srv-lin01")
-relay = testinfra.get_host("podman://pc-sensors-relay")
+server = testinfra.get_host("podman://pcd-srv-lin01")
+relay = testinfra.get_host("podman://pcd-relay")
 
 
 def _sh(host, script: str, check: bool = True):
@@ -93,8 +94,10 @@ def _scrape() -> str:
     """node_exporter's /metrics, read on the server at the address the monitor scrapes."""
     args = server.file("/etc/default/prometheus-node-exporter").content_string
     listen = re.search(r"--web\.listen-address=(\S+)", args)[1]
-    fetch = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())"
-    return _sh(server, f"python3 -c {shlex.quote(fetch)} http://{listen}/metrics").stdout
+    # SEC-03: over TLS (the site CA), as the scrape user.
+    body = get(server, f"https://{listen}/metrics", exporter_credentials(), SITE_CA)
+    assert not body.startswith(("HTTP ", "ERROR ")), body
+    return body
 
 
 def _job_settings(name: str, **changes) -> None:

@@ -21,7 +21,6 @@ from helpers import (
     contract,
     fetch,
     thresholds,
-    vault,
     wait_for,
 )
 
@@ -117,20 +116,6 @@ def test_config_file_is_in_place(monitor, path, group, mode):
     config = monitor.file(path)
     assert config.is_file
     assert (config.user, config.group, config.mode) == ("root", group, mode)
-
-
-@pytest.mark.req("SEC-01")
-def test_relay_password_is_nowhere_in_clear_on_disk(monitor):
-    password = vault()["vault_preventcare_smtp_password"]
-    found = monitor.run(f"grep -rlF -- '{password}' /etc /var/lib/prometheus /var/lib/preventcare")
-    assert found.rc == 1, f"the SMTP password is in clear in: {found.stdout}"
-    credential = monitor.file("/etc/credstore.encrypted/preventcare-smtp-password")
-    assert credential.is_file
-    assert monitor.file("/etc/credstore.encrypted").mode == 0o700
-    # Alertmanager itself can read it, decrypted by systemd into memory.
-    assert _alertmanager_config(monitor)["global"]["smtp_auth_password_file"].startswith(
-        "/run/credentials/prometheus-alertmanager.service/"
-    )
 
 
 @pytest.mark.req("SET-01")
