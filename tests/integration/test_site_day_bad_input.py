@@ -70,7 +70,7 @@ def _inventory(tmp_path: Path, edit) -> Path:
         ),
         pytest.param(
             lambda c: c["client"].update(users=60),
-            "preventcare.client.setup_duration_days: is missing: the client has 60 users",
+            "preventcare.client.setup_duration_days: SET-05: from 50 users (60 here)",
             marks=pytest.mark.req("SET-05"),
             id="60-users-no-duration",
         ),
