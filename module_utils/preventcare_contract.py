@@ -643,24 +643,21 @@ def _check_public_ip(value, out):
 
 # SET-05: 1 or 2 days below 50 users (sized from the contract by the set-up day); from 50
 # users the booklet leaves the duration to the contract (preventcare_sizing's rule).
-SETUP_DURATION_FROM_USERS = CONTRACT_USERS_MIN
-
-
 def _check_setup_duration(client: dict, out):
     users, days = client.get("users"), client.get("setup_duration_days")
     if not isinstance(users, int) or isinstance(users, bool):
         return
-    if users >= SETUP_DURATION_FROM_USERS and days is None:
+    if users >= CONTRACT_USERS_MIN and days is None:
         out.add(
             ("client", "setup_duration_days"),
-            f"SET-05: from {SETUP_DURATION_FROM_USERS} users ({users} here) the contract sets "
+            f"SET-05: from {CONTRACT_USERS_MIN} users ({users} here) the contract sets "
             "the set-up duration, and none is given",
             "add client.setup_duration_days: the number of set-up days agreed in the contract",
         )
-    elif users < SETUP_DURATION_FROM_USERS and days is not None:
+    elif users < CONTRACT_USERS_MIN and days is not None:
         out.add(
             ("client", "setup_duration_days"),
-            f"SET-05: below {SETUP_DURATION_FROM_USERS} users the set-up duration follows the "
+            f"SET-05: below {CONTRACT_USERS_MIN} users the set-up duration follows the "
             "booklet's table (1 day, or 2 from 10 users or 3 servers), not the contract",
             "remove setup_duration_days, or correct client.users",
         )
