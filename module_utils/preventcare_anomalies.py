@@ -379,10 +379,11 @@ def heartbeat(history):
     """Alertmanager's last e-mail notification and whether it succeeded (MON-TEL-01).
 
     {available, reason, scraped, last_attempt_at, succeeded, attempts, failures,
-    window_seconds, age_seconds}: attempts and failures are counted over the window (three
-    heartbeat periods); last_attempt_at is when Prometheus first saw the attempt (within one
-    step); succeeded is None when no attempt was seen. The counters are per integration, not
-    per alert: any mail proves the relay, the Watchdog's hourly one included.
+    window_seconds, age_seconds}: attempts and failures are the requests to the relay and the
+    refused ones over the window (three heartbeat periods); last_attempt_at is when Prometheus
+    first saw the last request (within one step); succeeded is None when none was seen. The
+    counters are per integration, not per alert: any mail proves the relay, the Watchdog's
+    hourly one included.
     """
     part, why = _part(history, "heartbeat")
     out = {
@@ -413,7 +414,10 @@ def heartbeat(history):
         last = attempts[-1][0]
         out["last_attempt_at"] = format_time(last)
         out["age_seconds"] = round(float(part.get("at", last)) - last)
-        out["succeeded"] = not any(t >= last - step for t, _n in failures)
+        # The relay accepted a mail in that last step if it got more requests than refusals
+        # (a refused mail is retried: several requests, all refused).
+        refused = sum(n for t, n in failures if last - step < t <= last)
+        out["succeeded"] = attempts[-1][1] > refused
     return out
 
 

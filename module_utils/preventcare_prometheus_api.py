@@ -36,8 +36,8 @@ from /api/v1/rules. /api/v1/alerts gives the alerts active at the end (ongoing e
 window reads a cycle as a trend, a week holds both and is still "the current rate" for a visit
 every six months. The span of data actually in the window is given too (a new site has less).
 
-**Heartbeat** (MON-TEL-01): Alertmanager's own counters alertmanager_notifications_total and
-alertmanager_notifications_failed_total (e-mail integration), scraped by the site Prometheus
+**Heartbeat** (MON-TEL-01): Alertmanager's own counters of requests to the relay and refused
+ones (e-mail integration, see preventcare_heartbeat for why these), scraped by the site Prometheus
 (job preventcare-stack), over the last three heartbeat periods, reduced to their change points.
 """
 
@@ -54,6 +54,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from ansible.module_utils import preventcare_heartbeat as heartbeat_counters
 
 SCHEMA_VERSION = 1
 # Prometheus refuses a range query of more than 11,000 points per series; two points are kept
@@ -412,12 +414,12 @@ def _changes(points, step):
 
 
 def heartbeat_part(client, end, window=HEARTBEAT_WINDOW, step=HEARTBEAT_STEP):
-    """Alertmanager's e-mail notification counters over the last window, as change points."""
+    """Alertmanager's e-mail requests and refusals over the last window, as change points."""
     start = end - window
     out = {"at": end, "window_seconds": window, "step": step, "integration": NOTIFIER}
     for field, metric in (
-        ("attempts", "alertmanager_notifications_total"),
-        ("failures", "alertmanager_notifications_failed_total"),
+        ("attempts", heartbeat_counters.REQUESTS),
+        ("failures", heartbeat_counters.REFUSED),
     ):
         expr = f'sum by (integration) ({metric}{{integration="{NOTIFIER}"}})'
         result = client.query_range(expr, start, end, step)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import SMTP, AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -152,8 +152,19 @@ class RecordingHandler:
         return "250 2.0.0 Ok: queued as PC0001"
 
 
+class _RelaySMTP(SMTP):
+    # AUTH LOGIN prompts as Postfix (Cyrus/Dovecot SASL) and Exchange send them. aiosmtpd's own
+    # ("User Name\0") are refused by Alertmanager's LOGIN client ("unexpected server challenge"),
+    # which no relay of a client would do.
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
+
 class EphemeralController(Controller):
     """aiosmtpd Controller on port 0: learns the real port before its readiness probe."""
+
+    def factory(self):
+        return _RelaySMTP(self.handler, **self.SMTP_kwargs)
 
     def _trigger_server(self):
         self.port = self.server.sockets[0].getsockname()[1]

@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import yaml
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 ROOT = Path(__file__).resolve().parents[2]
 # The podman wrapper (CONTAINERS_CONF, clear errors) and the aiosmtpd controller are shared
@@ -103,17 +104,39 @@ class _TimedHandler(RecordingHandler):
         return reply
 
 
-class MailSink:
-    """An SMTP relay without auth on 0.0.0.0 (ephemeral port) that keeps every message.
+class _Login:
+    """aiosmtpd authenticator: one user and password (PLAIN or LOGIN); records who logged in."""
 
-    With `tls` (a private CA's material) it offers STARTTLS and takes no mail without it.
+    def __init__(self, user: str, password: str):
+        self.expected = (user.encode(), password.encode())
+        self.logins: list[tuple[str, str]] = []  # (user, client address) of each good login
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (
+            (auth_data.login, auth_data.password) == self.expected
+        )
+        if ok:
+            self.logins.append((auth_data.login.decode(), session.peer[0]))
+        # handled=False: aiosmtpd itself answers 535 to a wrong login.
+        return AuthResult(success=ok, handled=False)
+
+
+class MailSink:
+    """An SMTP relay on 0.0.0.0 (ephemeral port) that keeps every message.
+
+    With `tls` (a private CA's material) it offers STARTTLS and takes no mail without it;
+    with `login` (user, password) as well, it takes no mail without that login (the relay of
+    a contract with smtp_relay.auth), and answers a wrong one 535.
     """
 
-    def __init__(self, tls: TlsMaterial | None = None):
+    def __init__(self, tls: TlsMaterial | None = None, login: tuple[str, str] | None = None):
         self.handler = _TimedHandler()
         options = {"server_hostname": "relay.test", "ready_timeout": 5}
         if tls is not None:
             options.update(tls_context=tls.server_context(), require_starttls=True)
+        self.login = _Login(*login) if login else None
+        if self.login:
+            options.update(authenticator=self.login, auth_required=True)
         self.controller = EphemeralController(self.handler, hostname="0.0.0.0", port=0, **options)
 
     def start(self) -> MailSink:

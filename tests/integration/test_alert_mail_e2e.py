@@ -1,11 +1,12 @@
 """Alert e-mails end to end, from a site converged with playbooks/site_day.yml to a mailbox.
 
 A monitor host and a Linux server run as systemd containers; the example contract is copied
-with its SMTP relay pointed at a real SMTP server on this machine (aiosmtpd, no auth), which the
+with its SMTP relay pointed at a real SMTP server on this machine (aiosmtpd), which the
 containers reach as host.containers.internal. The relay's certificate comes from a private
 CA that the contract names (smtp_relay.ca_path), and the relay takes no mail without
-STARTTLS: a mail that arrives was sent by an Alertmanager that trusts that CA. The tests
-read what the surveillance team would read: the Watchdog heartbeat, then the mail of a
+STARTTLS and the contract's login: a mail that arrives was sent by an Alertmanager that
+trusts that CA and holds the vault's password (decrypted by systemd, never on disk: SEC-01).
+The tests read what the surveillance team would read: the Watchdog heartbeat, then the mail of a
 required service stopped on the server, timed from the moment the rule's condition is met
 (MON-SYS-09: within one minute).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime
 import re
 import time
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +39,13 @@ OVERRIDES = {"sys_service_down": {"interval": "30s"}}
 BOOKLET_DELAY = 60  # seconds, MON-SYS-09
 SENSORS_IMAGE = "localhost/preventcare-sensors:test"  # the set-up day's packages preinstalled
 TABLE = yaml.safe_load((ROOT / "data" / "thresholds.yml").read_text(encoding="utf-8"))
+_EXAMPLE = ROOT / "inventories" / "example" / "group_vars" / "all"
+RELAY_USER = yaml.safe_load((_EXAMPLE / "preventcare.yml").read_text(encoding="utf-8"))[
+    "preventcare"
+]["smtp_relay"]["auth"]["username"]
+RELAY_PASSWORD = yaml.safe_load((_EXAMPLE / "vault.yml").read_text(encoding="utf-8"))[
+    "vault_preventcare_smtp_password"
+]
 # The heartbeat's subject, with the count Alertmanager's group adds when the set-up day's
 # proof has joined it (U+00D7 and N).
 WATCHDOG = re.compile(r" · Watchdog( \(\u00d7\d+\))?$")
@@ -79,6 +88,8 @@ def _use_the_lab_relay(port: int, ca_path: Path):
             "tls": "starttls",
             "ca_path": str(ca_path),
             "sender": contract["smtp_relay"]["sender"],
+            # The example's login; its password comes from the example's vault.
+            "auth": contract["smtp_relay"]["auth"],
         }
         contract["thresholds"] = {**contract.get("thresholds", {}), **OVERRIDES}
 
@@ -89,7 +100,7 @@ def _use_the_lab_relay(port: int, ca_path: Path):
 def site(tmp_path_factory):
     require("podman", "the alert e-mail test runs real test hosts")
     tls = make_tls_material(tmp_path_factory.mktemp("relay-ca"), names=(HOST_FROM_CONTAINERS,))
-    sink = MailSink(tls).start()
+    sink = MailSink(tls, login=(RELAY_USER, RELAY_PASSWORD)).start()
     lab = SiteLab(
         tmp_path_factory.mktemp("alert-e2e"),
         servers=(SERVER,),
@@ -192,6 +203,50 @@ def test_alertmanager_trusts_the_contracts_private_ca_for_the_relay(site):
     assert config["global"]["smtp_require_tls"] is True
     # The relay refuses MAIL before STARTTLS: this heartbeat crossed a verified TLS session.
     assert site.sink.wait_for(lambda a: WATCHDOG.search(a.subject), timeout=120)
+
+
+@pytest.mark.req("SEC-01")
+def test_the_relay_password_travels_but_is_nowhere_in_clear_on_the_monitor_host(site):
+    assert site.sink.wait_for(lambda a: WATCHDOG.search(a.subject), timeout=120)
+    monitor = site.lab.address(MONITOR)
+    assert (RELAY_USER, monitor) in site.sink.login.logins, (
+        f"Alertmanager ({monitor}) never logged in to the relay: {site.sink.login.logins}"
+    )
+    lab = site.lab
+    found = lab.exec(
+        MONITOR, "grep", "-rlF", "--", RELAY_PASSWORD, "/etc", "/var/lib/prometheus",
+        "/var/lib/preventcare", check=False,
+    )  # fmt: skip
+    assert found.returncode == 1, f"the SMTP password is in clear in: {found.stdout}"
+    mode = lab.exec(MONITOR, "stat", "-c", "%a", "/etc/credstore.encrypted").stdout.strip()
+    assert mode == "700"
+    lab.exec(MONITOR, "test", "-f", "/etc/credstore.encrypted/preventcare-smtp-password")
+    config = yaml.safe_load(lab.exec(MONITOR, "cat", "/etc/prometheus/alertmanager.yml").stdout)
+    # Alertmanager reads it as systemd decrypted it into memory for the unit.
+    assert config["global"]["smtp_auth_password_file"].startswith(
+        "/run/credentials/prometheus-alertmanager.service/"
+    )
+
+
+@pytest.mark.req("SET-02")
+@pytest.mark.req("SEC-01")
+def test_a_servers_local_mail_reaches_the_relay_with_the_contracts_login(site):
+    """What smartd, mdadm or cron send on a server: through its satellite Postfix, logged in."""
+    lab, subject = site.lab, f"satellite {uuid.uuid4().hex[:12]}"
+    lab.shell(SERVER, f"printf 'Subject: {subject}\\n\\nsmartd would say\\n' | sendmail root")
+    mail = site.sink.wait_for(lambda a: a.subject == subject, timeout=90)
+    queue = lab.exec(SERVER, "postqueue", "-p", check=False).stdout
+    assert mail, f"the server's mail never reached the relay; its queue:\n{queue}"
+    assert mail.rcpt_tos == [site.contract["surveillance_mailbox"]]
+    assert mail.mail_from == site.contract["smtp_relay"]["sender"]
+    server = lab.address(SERVER)
+    assert (RELAY_USER, server) in site.sink.login.logins, (
+        f"the satellite ({server}) sent without logging in: {site.sink.login.logins}"
+    )
+    found = lab.exec(
+        SERVER, "grep", "-rlF", "--", RELAY_PASSWORD, "/etc", "/var/spool/postfix", check=False
+    )
+    assert found.returncode == 1, f"the SMTP password is in clear in: {found.stdout}"
 
 
 @pytest.mark.req("MON-SYS-08")

@@ -137,15 +137,16 @@ def backfill_lines():
     stack = _labels(integration="email", instance="127.0.0.1:9093", job="preventcare-stack")
     sent, failed = [], []
     for t in range(NOW - 6 * 3600, NOW + 1, 15):
-        # Mailed every hour; the last one, 10 minutes ago, failed.
+        # Mailed every hour; the last one, 10 minutes ago, refused (request and refusal
+        # counted together).
         attempts = sum(1 for h in (5, 4, 3, 2, 1) if t >= NOW - h * 3600) + (t >= NOW - 600)
-        sent.append(f"alertmanager_notifications_total{{{stack}}} {attempts} {t}")
+        sent.append(f"alertmanager_notification_requests_total{{{stack}}} {attempts} {t}")
         failed.append(
-            f"alertmanager_notifications_failed_total{{{stack}}} {int(t >= NOW - 540)} {t}"
+            f"alertmanager_notification_requests_failed_total{{{stack}}} {int(t >= NOW - 600)} {t}"
         )
     families = {"ALERTS": alerts, **disks, **windows,
-                "alertmanager_notifications_total": sent,
-                "alertmanager_notifications_failed_total": failed}  # fmt: skip
+                "alertmanager_notification_requests_total": sent,
+                "alertmanager_notification_requests_failed_total": failed}  # fmt: skip
     out = []
     for name, lines in families.items():
         kind = "counter" if name.endswith("_total") else "gauge"

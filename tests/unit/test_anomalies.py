@@ -255,9 +255,13 @@ def beat(attempts, failures):
         # hourly heartbeats, all delivered
         ([[END - 10800, 7], [END - 7200, 8], [END - 3600, 9], [END, 9]],
          [[END - 10800, 0], [END, 0]], True, END - 3600),
-        # the last one failed (the failure is counted after Alertmanager's retries)
-        ([[END - 10800, 7], [END - 3600, 8], [END, 8]],
-         [[END - 10800, 0], [END - 3300, 1], [END, 1]], False, END - 3600),
+        # the last one refused, and each of Alertmanager's retries refused too
+        ([[END - 10800, 7], [END - 3600, 8], [END - 3585, 9], [END - 3555, 10], [END, 10]],
+         [[END - 10800, 0], [END - 3600, 1], [END - 3585, 2], [END - 3555, 3], [END, 3]],
+         False, END - 3555),
+        # the last one refused once, then accepted on Alertmanager's retry
+        ([[END - 10800, 7], [END - 3600, 8], [END - 3585, 9], [END, 9]],
+         [[END - 10800, 0], [END - 3600, 1], [END, 1]], True, END - 3585),
         # an earlier failure, then a delivered heartbeat
         ([[END - 10800, 7], [END - 7200, 8], [END - 3600, 9], [END, 9]],
          [[END - 10800, 0], [END - 7100, 1], [END, 1]], True, END - 3600),
