@@ -17,26 +17,30 @@ from ansible.module_utils.preventcare_visit import plan, site_findings
 from ansible.module_utils.preventcare_windows_compliance import compliance_facts
 
 
-def preventcare_compliance_probe(host, contract, since=None, platform="linux"):
-    """What to read on one server: the `compliance` option of preventcare_evidence (Linux),
-    the variables of playbooks/tasks/compliance_windows.yml (Windows)."""
+def preventcare_compliance_probes(hosts, contract, since=None, platform="linux"):
+    """{host: what to read on it} for every host of a platform: the `compliance` option of
+    preventcare_evidence (Linux), the variables of playbooks/tasks/compliance_windows.yml
+    (Windows). Computed once for the fleet on the controller, not once per host."""
     compliance, thresholds = load_tables()
     contract = as_dict(plain(contract))
-    jobs = backup_jobs(contract, host)
     tool_specs = compliance["tools"][platform]
-    units, packages = [], []
-    for spec in tool_specs.values():
-        units += tool_units(spec, jobs)
-        packages += list(spec.get("packages") or {})
-    units += required_units(thresholds, platform)
-    probe = {
-        "units": list(dict.fromkeys(units)),
-        "packages": list(dict.fromkeys(packages)),
-        "textfile_dir": compliance["textfile_dir"][platform],
-    }
-    if since:
-        probe["since"] = str(since)
-    return probe
+    required = required_units(thresholds, platform)
+    probes = {}
+    for host in hosts or ():
+        jobs = backup_jobs(contract, host)
+        units, packages = [], []
+        for spec in tool_specs.values():
+            units += tool_units(spec, jobs)
+            packages += list(spec.get("packages") or {})
+        probe = {
+            "units": list(dict.fromkeys(units + required)),
+            "packages": list(dict.fromkeys(packages)),
+            "textfile_dir": compliance["textfile_dir"][platform],
+        }
+        if since:
+            probe["since"] = str(since)
+        probes[str(host)] = probe
+    return probes
 
 
 def preventcare_visit_plan(contract, reports_dir, run_id=None):
@@ -127,7 +131,7 @@ def _scrape_names(hosts, hostvars):
 class FilterModule:
     def filters(self):
         return {
-            "preventcare_compliance_probe": preventcare_compliance_probe,
+            "preventcare_compliance_probes": preventcare_compliance_probes,
             "preventcare_visit_plan": preventcare_visit_plan,
             "preventcare_compliance": preventcare_compliance,
             "preventcare_site_findings": preventcare_site_findings,

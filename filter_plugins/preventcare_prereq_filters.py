@@ -39,6 +39,35 @@ def _today(today):
         ) from None
 
 
+def preventcare_prerequisites_collected(hosts, hostvars):
+    """Each host's evidence for the judge, in inventory order, from what the gathering plays
+    left in hostvars: the Linux play's registered results as they are (no task per host to
+    hand them over), the Windows play's own hand-over (__prerequisites_collected). A host
+    neither play ran on (left out by --limit) is not on the report. An unreachable host's
+    result is kept: the judge makes every check of it UNREACHABLE."""
+    if isinstance(hosts, (str, Mapping)) or not isinstance(hosts, Sequence):
+        raise AnsibleFilterError(
+            "preventcare_prerequisites_collected expects a list of hosts, got "
+            f"{type(hosts).__name__}"
+        )
+    collected = []
+    for host in hosts:
+        variables = hostvars[host]
+        if "__prerequisites_collected" in variables:
+            collected.append(variables["__prerequisites_collected"])
+        elif "__prerequisites_evidence" in variables:
+            collected.append(
+                {
+                    "host": str(host),
+                    "platform": "linux",
+                    "roles": variables.get("preventcare_roles") or [],
+                    "evidence": variables["__prerequisites_evidence"],
+                    "evidence_plain": variables.get("__prerequisites_evidence_plain") or {},
+                }
+            )
+    return collected
+
+
 def preventcare_prerequisites(
     collected,
     contract,
@@ -125,6 +154,7 @@ class FilterModule:
     def filters(self):
         return {
             "preventcare_prerequisites": preventcare_prerequisites,
+            "preventcare_prerequisites_collected": preventcare_prerequisites_collected,
             "preventcare_public_ipv4": preventcare_public_ipv4,
             "preventcare_remote_tool_probes": preventcare_remote_tool_probes,
             "preventcare_remote_tool_services": preventcare_remote_tool_services,

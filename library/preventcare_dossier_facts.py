@@ -14,6 +14,7 @@ import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.preventcare_dossier import enabled_services
 
 DOCUMENTATION = r"""
 ---
@@ -45,7 +46,7 @@ notes:
   - Commands run with C(LANG=C) so that their output does not depend on the server's locale.
   - Sources read - C(/etc/os-release); C(hostname -f); C(ip -j addr); C(ip -j route);
     C(/sys/class/dmi/id); C(systemd-detect-virt);
-    C(systemctl list-unit-files --type=service --state=enabled); C(/etc/samba/smb.conf);
+    the [Install] links of enabled services under C(/etc/systemd/system); C(/etc/samba/smb.conf);
     C(/etc/exports); C(lpstat -v); C(upsc -l); C(apt-config dump); the textfiles
     C(<textfile_dir>/preventcare_backup_*.prom).
 """
@@ -99,16 +100,6 @@ def parse_os_release(text):
     return values
 
 
-def parse_unit_files(text):
-    """Unit names of `systemctl list-unit-files --no-legend` lines (name, state, preset)."""
-    units = []
-    for line in (text or "").splitlines():
-        fields = line.split()
-        if fields and fields[0].endswith(".service"):
-            units.append(fields[0])
-    return units
-
-
 class Gatherer:
     def __init__(self, module):
         self.module = module
@@ -138,9 +129,6 @@ class Gatherer:
                 ("serial", "product_serial"),
             )
         }
-        units = self.run(
-            "systemctl", "list-unit-files", "--type=service", "--state=enabled", "--no-legend"
-        )
         backups = {}
         folder = self.module.params["textfile_dir"]
         for path in sorted(glob.glob(os.path.join(folder, "preventcare_backup_*.prom"))):
@@ -157,7 +145,7 @@ class Gatherer:
             "routes": self.json_of("ip", "-j", "route"),
             "dmi": dmi,
             "virtualization": virt.strip() if virt else None,
-            "enabled_services": parse_unit_files(units) if units is not None else None,
+            "enabled_services": enabled_services(),
             "smb_conf": _read("/etc/samba/smb.conf"),
             "exports": _read("/etc/exports"),
             "printers": self.run("lpstat", "-v"),

@@ -15,11 +15,14 @@ Both sides build entries here so that they compare like with like:
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 
 DOSSIER_KEYS = ("addresses", "services", "shares")
 KINDS = {"addresses": "address", "services": "service", "shares": "share"}
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+# Where `systemctl enable` makes a unit's [Install] links (WantedBy=, RequiredBy=, UpheldBy=).
+_INSTALL_DIRS = (".wants", ".requires", ".upholds")
 
 
 def _address(value):
@@ -45,6 +48,59 @@ def dossier_entry(*, addresses=(), services=(), shares=()):
         "services": sorted({s for s in map(_service, services or ()) if s and "@" not in s}),
         "shares": sorted({str(s).strip() for s in shares or () if str(s).strip()}),
     }
+
+
+def _masked(root, name):
+    """`systemctl mask` links the unit itself to /dev/null, in /etc or for this boot in /run."""
+    for folder in ("etc/systemd/system", "run/systemd/system"):
+        try:
+            if os.readlink(os.path.join(root, folder, name)) == "/dev/null":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def enabled_services(root="/"):
+    """Service units enabled at boot on the server under `root`, sorted; None when unreadable.
+
+    These are the [Install] links `systemctl enable` made in /etc/systemd/system/*.wants,
+    *.requires and *.upholds: what `systemctl list-unit-files --type=service --state=enabled`
+    reports for services, read from the links themselves in a few milliseconds where
+    list-unit-files spends about 0.4 s of CPU per server loading every unit file. A link to
+    /dev/null, to a unit file that is gone, or of a masked unit is not counted, as systemctl
+    does not.
+    """
+    system_dir = os.path.join(root, "etc/systemd/system")
+    try:
+        folders = [e for e in os.listdir(system_dir) if e.endswith(_INSTALL_DIRS)]
+    except OSError:
+        return None
+    found = set()
+    for entry in folders:
+        folder = os.path.join(system_dir, entry)
+        try:
+            names = [n for n in os.listdir(folder) if n.endswith(".service")]
+        except OSError:
+            continue
+        for link in names:
+            # An instance's link (getty@tty1.service) enables its template, as systemctl says.
+            name = re.sub(r"@[^.]*\.service$", "@.service", link)
+            try:
+                target = os.readlink(os.path.join(folder, link))
+            except OSError:  # a plain file, not a link: systemd reads it as the unit itself
+                found.add(name)
+                continue
+            if target == "/dev/null" or _masked(root, name):
+                continue
+            # Absolute targets name the server's own paths: look under `root`.
+            if target.startswith("/"):
+                real = os.path.join(root, target.lstrip("/"))
+            else:
+                real = os.path.join(folder, target)
+            if os.path.exists(real):
+                found.add(name)
+    return sorted(found)
 
 
 def samba_shares(text):

@@ -14,7 +14,12 @@ import os
 import re
 from datetime import datetime, timezone
 
-from ansible.module_utils.preventcare_dossier import dossier_entry, nfs_exports, samba_shares
+from ansible.module_utils.preventcare_dossier import (
+    dossier_entry,
+    enabled_services,
+    nfs_exports,
+    samba_shares,
+)
 from ansible.module_utils.preventcare_prometheus_api import site_history
 from ansible.module_utils.preventcare_scrape import parse_samples
 from ansible.module_utils.preventcare_sensors import parse_mdstat
@@ -247,20 +252,7 @@ def antivirus(g):
 
 def dossier(g, network):
     addresses = [a.get("address") for a in (network or {}).get("addresses") or []]
-    services = []
-    systemctl = g.binary("systemctl")
-    if systemctl:
-        _, out, _ = g.run(
-            [
-                systemctl,
-                "list-unit-files",
-                "--type=service",
-                "--state=enabled",
-                "--no-legend",
-                "--plain",
-            ]
-        )
-        services = [line.split()[0] for line in out.splitlines() if line.strip()]
+    services = enabled_services(g.root) or []
     shares = samba_shares(g.read("/etc/samba/smb.conf"))
     for path in ["/etc/exports", *[g.unroot(p) for p in g.glob("/etc/exports.d/*.exports")]]:
         shares += nfs_exports(g.read(path))

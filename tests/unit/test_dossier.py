@@ -1,7 +1,15 @@
 """The technical dossier's comparable facts and their drift (VIS-03, dossier item)."""
 
+import os
+
 import pytest
-from ansible.module_utils.preventcare_dossier import dossier_entry, drift, nfs_exports, samba_shares
+from ansible.module_utils.preventcare_dossier import (
+    dossier_entry,
+    drift,
+    enabled_services,
+    nfs_exports,
+    samba_shares,
+)
 
 pytestmark = pytest.mark.req("VIS-03")
 
@@ -17,6 +25,44 @@ def test_entry_keeps_global_addresses_and_boot_services_only():
         "services": ["cron", "ssh"],
         "shares": ["smb:Data"],
     }
+
+
+def _server(root):
+    """A server's unit folders as Debian lays them out, with each case systemctl knows."""
+    lib, etc = root / "lib/systemd/system", root / "etc/systemd/system"
+    for folder in (lib, etc / "multi-user.target.wants", etc / "getty.target.wants",
+                   etc / "sysinit.target.requires", etc / "timers.target.wants",
+                   root / "run/systemd/system"):  # fmt: skip
+        folder.mkdir(parents=True)
+    for unit in ("ssh", "cron", "postfix", "getty@", "chrony", "smartmontools", "fstrim"):
+        (lib / f"{unit}.service").write_text("[Install]\nWantedBy=multi-user.target\n")
+    wants = etc / "multi-user.target.wants"
+    os.symlink("/lib/systemd/system/ssh.service", wants / "ssh.service")
+    os.symlink("../../../../lib/systemd/system/postfix.service", wants / "postfix.service")
+    os.symlink("/lib/systemd/system/cron.service", wants / "cron.service")  # masked below
+    os.symlink("/lib/systemd/system/chrony.service", wants / "chrony.service")  # masked in /run
+    os.symlink("/lib/systemd/system/gone.service", wants / "gone.service")  # package removed
+    os.symlink("/dev/null", wants / "nulled.service")
+    os.symlink("/lib/systemd/system/getty@.service", etc / "getty.target.wants/getty@tty1.service")
+    os.symlink("/lib/systemd/system/smartmontools.service",
+               etc / "sysinit.target.requires/smartmontools.service")  # fmt: skip
+    os.symlink("/lib/systemd/system/fstrim.timer", etc / "timers.target.wants/fstrim.timer")
+    os.symlink("/dev/null", etc / "cron.service")
+    os.symlink("/dev/null", root / "run/systemd/system/chrony.service")
+
+
+def test_enabled_services_are_the_install_links_systemctl_counts(tmp_path):
+    """As `systemctl list-unit-files --type=service --state=enabled` (compared live with it on
+    the set-up day's image, molecule/site test_setupday): masked, dangling and non-service
+    links are left out, an instance counts as its template."""
+    _server(tmp_path)
+    assert enabled_services(str(tmp_path)) == [
+        "getty@.service",
+        "postfix.service",
+        "smartmontools.service",
+        "ssh.service",
+    ]
+    assert enabled_services(str(tmp_path / "nowhere")) is None
 
 
 def test_share_parsers_read_smb_conf_sections_and_exports():

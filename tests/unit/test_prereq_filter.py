@@ -13,6 +13,7 @@ from ansible.module_utils.preventcare_contract import normalise_contract
 from preventcare_prereq_filters import (
     FilterModule,
     preventcare_prerequisites,
+    preventcare_prerequisites_collected,
     preventcare_public_ipv4,
     preventcare_remote_tool_probes,
     preventcare_remote_tool_services,
@@ -160,6 +161,39 @@ def test_whole_run(collected, contract):
     assert "example-not-a-secret" not in json.dumps(results)
 
 
+@pytest.mark.req("PRE-08")
+def test_the_judge_reads_what_each_gathering_play_left_in_hostvars(collected, contract):
+    """Linux: the registered results as they are; Windows: its hand-over; a host left out by
+    --limit (nothing registered): not on the report."""
+    hostvars = {
+        "srv-ad01": {"__prerequisites_collected": collected["srv-ad01"]},
+        "srv-lin01": {
+            "preventcare_roles": ["accounting"],
+            "__prerequisites_evidence": collected["srv-lin01"]["evidence"],
+        },
+        "mon01": {
+            "preventcare_roles": ["monitor"],
+            "__prerequisites_evidence": collected["mon01"]["evidence"],
+            "__prerequisites_evidence_plain": collected["mon01"]["evidence_plain"],
+        },
+        "srv-down": {"__prerequisites_evidence": collected["srv-down"]["evidence"]},
+        "srv-limited": {"preventcare_roles": ["file_server"]},
+    }
+    found = preventcare_prerequisites_collected([*HOSTS, "srv-limited"], hostvars)
+    assert [h["host"] for h in found] == HOSTS
+    assert found[2] == {
+        "host": "mon01",
+        "platform": "linux",
+        "roles": ["monitor"],
+        "evidence": collected["mon01"]["evidence"],
+        "evidence_plain": collected["mon01"]["evidence_plain"],
+    }
+    by_hand = preventcare_prerequisites(of(collected), contract, today=TODAY)
+    assert preventcare_prerequisites(found, contract, today=TODAY) == by_hand
+    with pytest.raises(AnsibleFilterError, match="expects a list of hosts"):
+        preventcare_prerequisites_collected("srv-lin01", hostvars)
+
+
 @pytest.mark.req("PRE-03")
 def test_hardware_overrides_from_the_playbook_variable(collected, contract):
     strict = {"min_cpu_cores": 16}
@@ -249,6 +283,7 @@ def test_public_ipv4_filter():
     }
     assert set(FilterModule().filters()) == {
         "preventcare_prerequisites",
+        "preventcare_prerequisites_collected",
         "preventcare_public_ipv4",
         "preventcare_remote_tool_probes",
         "preventcare_remote_tool_services",
