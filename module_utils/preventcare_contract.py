@@ -77,9 +77,9 @@ class UnsafeText(str):
 # ---------------------------------------------------------------- rendering
 
 
-def render_path(parts: tuple = ()) -> str:
+def render_path(parts: tuple = (), root: str = ROOT) -> str:
     """('smtp_relay', 'port') -> 'preventcare.smtp_relay.port'; list indexes as [0]."""
-    out = ROOT
+    out = root
     for part in parts:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
@@ -242,20 +242,26 @@ def _validator():
     return jsonschema.Draft202012Validator(load_schema())
 
 
-def _top_order() -> dict:
+def _top_order(schema: dict | None = None) -> dict:
     try:
-        return {key: index for index, key in enumerate(load_schema()["properties"])}
+        properties = (schema or load_schema())["properties"]
+        return {key: index for index, key in enumerate(properties)}
     except Exception:
         return {}
 
 
 class _Collector:
-    """Gathers problems with a stable document-like order and no duplicates."""
+    """Gathers problems with a stable document-like order and no duplicates.
 
-    def __init__(self):
+    root and example name the document (the client contract by default; the provider
+    inventory reuses the same machinery with its own schema, see validate_document).
+    """
+
+    def __init__(self, root: str = ROOT, example: str = EXAMPLE_FILE, schema: dict | None = None):
         self.items: list[Problem] = []
         self.silenced: set[tuple] = set()
-        self._order = _top_order()
+        self.root, self.example = root, example
+        self._order = _top_order(schema)
 
     def add(self, parts: tuple, message: str, hint: str = ""):
         if any(parts[: len(s)] == s for s in self.silenced):
@@ -264,7 +270,7 @@ class _Collector:
             (0, self._order.get(p, 99)) if i == 0 and isinstance(p, str) else _part_key(p)
             for i, p in enumerate(parts)
         )
-        problem = Problem(render_path(parts), message, hint, key)
+        problem = Problem(render_path(parts, self.root), message, hint, key)
         if problem not in self.items:
             self.items.append(problem)
 
@@ -345,8 +351,8 @@ def _plain_mapping(value, parts, out, state, depth) -> dict:
     return result
 
 
-def _schema_problems(data, out: _Collector):
-    for error in _validator().iter_errors(data):
+def _schema_problems(data, out: _Collector, validator=None):
+    for error in (validator or _validator()).iter_errors(data):
         try:
             _explain(error, out)
         except Exception as exc:  # an unexpected shape must still be reported, not raised
@@ -407,7 +413,7 @@ def _explain_type(f: _Failure):
     elif "boolean" in wanted:
         hint = "write true or false, without quotes"
     elif f.schema.get("description"):
-        hint = f"{f.parts[-1] if f.parts else ROOT}: {f.schema['description']}"
+        hint = f"{f.parts[-1] if f.parts else f.out.root}: {f.schema['description']}"
     f.out.add(f.parts, f"expected {expected}, got {value_summary(f.value, f.secret)}", hint)
 
 
@@ -424,7 +430,7 @@ def _explain_required(f: _Failure):
         hint = (
             f"is '{typo}' a misspelling of it?"
             if typo
-            else f"add it; {EXAMPLE_FILE} shows an example"
+            else f"add it; {f.out.example} shows an example"
         )
         f.out.add((*f.parts, name), message, hint)
 
@@ -1369,6 +1375,31 @@ def inventory_problems(inventory, data) -> list[Problem]:
                 )
             )
     return problems
+
+
+def validate_document(data, schema: dict, root: str, example: str, semantics=None):
+    """Every problem of another PreventCare document checked like the contract; [] when valid.
+
+    schema: a JSON Schema (2020-12) such as schemas/provider.schema.json; root: the document's
+    top-level variable, shown at the start of every path; example: the file a user can copy.
+    semantics(plain, add) adds cross-field problems, add(parts, message, hint) reporting each.
+    Never raises; the same explanations, hints and guards as the contract's.
+    """
+    out = _Collector(root, example, schema)
+    try:
+        state = {"nodes": 0, "active": set(), "too_big": False}
+        plain = _plain(data, (), out, state)
+        if state["too_big"]:
+            out.add((), f"the document is far too large (more than {MAX_NODES} values)")
+        elif not isinstance(plain, dict):
+            out.add((), f"expected a mapping, got {value_summary(plain)}", f"see {example}")
+        else:
+            _schema_problems(plain, out, jsonschema.Draft202012Validator(schema))
+            if semantics is not None:
+                semantics(plain, out.add)
+    except Exception as exc:  # same last resort as validate_contract
+        out.add((), f"internal error while checking {root} ({type(exc).__name__})")
+    return out.sorted()
 
 
 def _validate(data, inventory_hosts, out: _Collector):

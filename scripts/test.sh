@@ -13,9 +13,11 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "building the test host image (cached)"
 tests/containers/build-image.sh
-# Derived images of the scenarios that converge the set-up day (cached by content hash).
+# Derived images of the scenarios that converge the set-up day (cached by content hash),
+# and the surveillance console's (molecule/console).
 tests/containers/postfix/build-image.sh
 tests/containers/sensors/build-image.sh
+tests/containers/console/build-image.sh
 
 step "lint: yamllint"
 yamllint --strict .

@@ -19,6 +19,7 @@ interval, Alertmanager's group_wait and every other setting stay the production 
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import time
 import uuid
@@ -27,8 +28,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from ansible.module_utils.preventcare_alertmail import Rejection, read_mail
 from required_tools import require
-from site_lab import HOST_FROM_CONTAINERS, PROMETHEUS, ROOT, LabError, MailSink, SiteLab
+from site_lab import (
+    EXAMPLE,
+    HOST_FROM_CONTAINERS,
+    PROMETHEUS,
+    ROOT,
+    LabError,
+    MailSink,
+    SiteLab,
+)
 from smtp_servers import make_tls_material
 
 pytestmark = pytest.mark.podman
@@ -189,18 +199,28 @@ def test_the_watchdog_heartbeat_reaches_the_surveillance_mailbox_in_french(site)
 
 
 @pytest.mark.req("ALR-01")
-def test_alertmanager_trusts_the_contracts_private_ca_for_the_relay(site):
-    """The contract's CA file reaches the monitor host, and only the relay's TLS uses it."""
+@pytest.mark.req("SEC-04")
+def test_the_mail_signer_trusts_the_contracts_private_ca_for_the_relay(site):
+    """The contract's CA file reaches the monitor host, and only the relay's TLS uses it.
+
+    The example's vault holds the client's alert-signing key, so Alertmanager hands every mail
+    to the local mail signer (loopback), which logs in to the relay over STARTTLS.
+    """
     installed = site.lab.exec(MONITOR, "cat", "/etc/prometheus/preventcare-relay-ca.pem").stdout
     assert installed == site.ca_pem
     config = yaml.safe_load(
         site.lab.exec(MONITOR, "cat", "/etc/prometheus/alertmanager.yml").stdout
     )
-    [receiver] = config["receivers"]
-    tls_config = receiver["email_configs"][0]["tls_config"]
-    assert tls_config["ca_file"] == "/etc/prometheus/preventcare-relay-ca.pem"
-    assert tls_config["insecure_skip_verify"] is False
-    assert config["global"]["smtp_require_tls"] is True
+    assert config["global"]["smtp_smarthost"] == "127.0.0.1:10025"
+    signer = json.loads(site.lab.exec(MONITOR, "cat", "/etc/preventcare/mail-signer.json").stdout)
+    relay = site.contract["smtp_relay"]
+    assert (signer["host"], signer["port"], signer["tls"]) == (
+        relay["host"],
+        relay["port"],
+        "starttls",
+    )
+    assert signer["ca_file"] == "/etc/prometheus/preventcare-relay-ca.pem"
+    assert signer["validate_certs"] is True
     # The relay refuses MAIL before STARTTLS: this heartbeat crossed a verified TLS session.
     assert site.sink.wait_for(lambda a: WATCHDOG.search(a.subject), timeout=120)
 
@@ -209,8 +229,9 @@ def test_alertmanager_trusts_the_contracts_private_ca_for_the_relay(site):
 def test_the_relay_password_travels_but_is_nowhere_in_clear_on_the_monitor_host(site):
     assert site.sink.wait_for(lambda a: WATCHDOG.search(a.subject), timeout=120)
     monitor = site.lab.address(MONITOR)
+    # The example's vault holds a signing key: the mail signer logs in for Alertmanager.
     assert (RELAY_USER, monitor) in site.sink.login.logins, (
-        f"Alertmanager ({monitor}) never logged in to the relay: {site.sink.login.logins}"
+        f"the monitor ({monitor}) never logged in to the relay: {site.sink.login.logins}"
     )
     lab = site.lab
     found = lab.exec(
@@ -222,9 +243,12 @@ def test_the_relay_password_travels_but_is_nowhere_in_clear_on_the_monitor_host(
     assert mode == "700"
     lab.exec(MONITOR, "test", "-f", "/etc/credstore.encrypted/preventcare-smtp-password")
     config = yaml.safe_load(lab.exec(MONITOR, "cat", "/etc/prometheus/alertmanager.yml").stdout)
-    # Alertmanager reads it as systemd decrypted it into memory for the unit.
-    assert config["global"]["smtp_auth_password_file"].startswith(
-        "/run/credentials/prometheus-alertmanager.service/"
+    # Alertmanager holds no password: the signer's unit has systemd decrypt it into memory.
+    assert "smtp_auth_password_file" not in config["global"]
+    unit = lab.exec(MONITOR, "systemctl", "cat", "preventcare-mail-signer.service").stdout
+    assert (
+        "LoadCredentialEncrypted=smtp_password:/etc/credstore.encrypted/preventcare-smtp-password"
+        in unit
     )
 
 
@@ -247,6 +271,26 @@ def test_a_servers_local_mail_reaches_the_relay_with_the_contracts_login(site):
         SERVER, "grep", "-rlF", "--", RELAY_PASSWORD, "/etc", "/var/spool/postfix", check=False
     )
     assert found.returncode == 1, f"the SMTP password is in clear in: {found.stdout}"
+
+
+@pytest.mark.req("SEC-04")
+def test_the_heartbeat_carries_a_block_signed_with_the_clients_key(site):
+    """What the surveillance console verifies: the machine-readable block and its HMAC."""
+    mail = site.sink.wait_for(lambda a: WATCHDOG.search(a.subject), timeout=120)
+    assert mail, f"no Watchdog heartbeat within 120 s; received: {site.subjects()}"
+    key = yaml.safe_load((EXAMPLE / "group_vars" / "all" / "vault.yml").read_text())[
+        "vault_preventcare_alert_signing_key"
+    ]
+    signed = read_mail(mail.message.as_bytes(), {"martin": key.encode()})
+    [alert] = signed.alerts
+    assert (signed.client, signed.monitor) == ("martin", MONITOR)
+    assert (alert["alert"], alert["requirement"], alert["status"]) == (
+        "Watchdog",
+        "MON-TEL-01",
+        "firing",
+    )
+    with pytest.raises(Rejection, match="forged"):
+        read_mail(mail.message.as_bytes(), {"martin": b"another client's key"})
 
 
 @pytest.mark.req("MON-SYS-08")

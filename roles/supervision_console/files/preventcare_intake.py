@@ -1,0 +1,1 @@
+../../../module_utils/preventcare_intake.py
