@@ -388,9 +388,10 @@ def console_table(document):
     rows = []
     for section in document["hosts"]:
         cells = []
+        by_area = _by_area(section["results"]) if visit else {}
         for column in columns:
             own = (
-                _in_area(section["results"], column)
+                by_area.get(column, [])
                 if visit
                 else [r for r in section["results"] if r["requirement"] == column]
             )
@@ -529,8 +530,12 @@ def _areas(hosts):
     return list(dict.fromkeys(_area(r["check"]) for h in hosts for r in h["results"]))
 
 
-def _in_area(results, area):
-    return [r for r in results if _area(r["check"]) == area]
+def _by_area(results):
+    """{area: its results, in order} of one host's results (one pass for every column)."""
+    grouped = {}
+    for result in results:
+        grouped.setdefault(_area(result["check"]), []).append(result)
+    return grouped
 
 
 def _environment(templates_dir):
@@ -546,7 +551,7 @@ def _environment(templates_dir):
         md=_md_escape,
         md_code=_md_code,
         areas=_areas,
-        in_area=_in_area,
+        by_area=_by_area,
         worst=lambda results: worst(r["status"] for r in results),
     )
     return env
