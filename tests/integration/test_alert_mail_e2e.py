@@ -282,13 +282,16 @@ def test_the_heartbeat_carries_a_block_signed_with_the_clients_key(site):
         "vault_preventcare_alert_signing_key"
     ]
     signed = read_mail(mail.message.as_bytes(), {"martin": key.encode()})
-    [alert] = signed.alerts
     assert (signed.client, signed.monitor) == ("martin", MONITOR)
-    assert (alert["alert"], alert["requirement"], alert["status"]) == (
-        "Watchdog",
-        "MON-TEL-01",
-        "firing",
-    )
+    # The set-up day's proof posts its own copy of the Watchdog, which joins the Watchdog's
+    # group: the first heartbeat mail holds one alert or both, all of them the Watchdog.
+    assert 1 <= len(signed.alerts) <= 2, signed.alerts
+    for alert in signed.alerts:
+        assert (alert["alert"], alert["requirement"], alert["status"]) == (
+            "Watchdog",
+            "MON-TEL-01",
+            "firing",
+        ), signed.alerts
     with pytest.raises(Rejection, match="forged"):
         read_mail(mail.message.as_bytes(), {"martin": b"another client's key"})
 
