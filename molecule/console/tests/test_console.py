@@ -23,11 +23,10 @@ import hashlib
 import hmac
 import json
 import re
-import shutil
 import smtplib
 import ssl
 import subprocess
-import tempfile
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -38,6 +37,18 @@ import yaml
 
 SCENARIO = Path(__file__).resolve().parents[1]
 ROOT = SCENARIO.parents[1]
+# The repository's test helpers: the headless browser and waiting for a condition.
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import look  # noqa: E402
+from podman_lab import wait_for as _wait_for  # noqa: E402
+
+
+def wait_for(probe, timeout: float):
+    """The lab's waits poll every 2 s: each probe is a call to Zabbix's API or to podman."""
+    return _wait_for(probe, timeout, step=2.0)
+
+
 ARTIFACTS = ROOT / "artifacts" / "console"  # git-ignored
 CONSOLE, MONITOR = "pcc2-console01", "pcc2-mon01"
 API = "https://10.89.61.10/zabbix"
@@ -107,15 +118,6 @@ def item(key: str, host: str = HOST) -> dict:
     found = api("item.get", {"host": host, "filter": {"key_": key}, "output": "extend"})
     assert found, f"no item {key} on {host}"
     return found[0]
-
-
-def wait_for(probe, timeout: float, step: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
 
 
 def _tags(problem: dict) -> dict:
@@ -230,8 +232,6 @@ def test_a_stopped_required_service_becomes_the_zabbix_problem_of_its_rule(recor
 def test_the_problems_page_shows_the_problem_in_a_real_browser():
     problem = _STATE.get("problem")
     assert problem, "the previous test raised no problem"
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is not installed (scripts/setup.sh installs it)"
     query = urllib.parse.urlencode(
         {
             "name": "Admin",
@@ -240,38 +240,9 @@ def test_the_problems_page_shows_the_problem_in_a_real_browser():
             "request": "zabbix.php?action=problem.view",
         }
     )
-    url = f"{API}/index.php?{query}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "problems.png"
-    common = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--ignore-certificate-errors",
-        "--window-size=1600,900",
-        "--virtual-time-budget=8000",
-    ]
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [*common, f"--user-data-dir={profile}", f"--screenshot={screenshot}", url],
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-    with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run(
-            [*common, f"--user-data-dir={profile}", "--dump-dom", url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        ).stdout
+    page = look(f"{API}/index.php?{query}", screenshot, size="1600,900", budget_ms=8000)
+    dom = page.dom
     (ARTIFACTS / "problems.html").write_text(dom, encoding="utf-8")
     assert screenshot.stat().st_size > 10_000, "the screenshot is empty"
     assert "Service nécessaire au système arrêté sur mon01" in dom, "problem missing from the page"
