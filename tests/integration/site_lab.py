@@ -252,6 +252,10 @@ class SiteLab:
             variables["preventcare_monitor_address"] = f"{self.subnet_prefix}.{250 + number}"
         groups["monitor"] = {"hosts": {self.monitor: None}}
         (inv / "hosts.yml").write_text("---\n" + yaml.safe_dump(example, sort_keys=False))
+        # The lab's site CA stays in its folder: the example's client is molecule/site's too,
+        # and both may run at once (scripts/test.sh runs pytest beside the scenarios).
+        lab_vars = {"preventcare_pki_root": str(self.workdir / "pki")}
+        (inv / "group_vars" / "all" / "lab.yml").write_text("---\n" + yaml.safe_dump(lab_vars))
 
         source = EXAMPLE / "group_vars" / "all"
         data = yaml.safe_load((source / "preventcare.yml").read_text(encoding="utf-8"))
