@@ -99,13 +99,9 @@ def preload_jinja_plugins() -> None:
 class VarsModule(BaseVarsPlugin):
     REQUIRES_ENABLED = True
 
-    _preloaded = False
-
     def get_vars(self, loader, path, entities, cache=True):
         super().get_vars(loader, path, entities)
-        if not VarsModule._preloaded:
-            VarsModule._preloaded = True
-            preload_jinja_plugins()
+        preload_jinja_plugins()  # after the first call, the loader answers from its cache
         folder = os.path.realpath(path)
         contract = os.path.join(folder, CONTRACT)
         try:
